@@ -1,0 +1,78 @@
+// Command appdeck runs App Engine style apps locally: it reads app.yaml
+// files, builds and starts each service's instances, proxies requests to
+// them, and shows everything live in a terminal dashboard.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// version is set at release time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes scripts can rely on.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the app could not run: a port in use, a crash at start
+	exitUsage   = 2 // bad flags or bad configuration
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	var err error
+	switch cmd {
+	case "version":
+		fmt.Println("appdeck", version)
+		return exitOK
+	case "validate":
+		err = validate(args[1:])
+	case "demo":
+		err = demo(args[1:])
+	case "help":
+		usage(os.Stdout)
+		return exitOK
+	default:
+		err = serve(args, "")
+	}
+	return report(err)
+}
+
+// exitError carries an exit code with the message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+// report prints err, if any, and returns the exit code it calls for.
+func report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != errQuiet {
+			fmt.Fprintln(os.Stderr, "appdeck:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "appdeck:", err)
+	return exitFailure
+}
+
+// errQuiet marks an exit whose message has already been printed.
+var errQuiet = errors.New("")

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
+	"github.com/appdeck/appdeck/runtimes"
+	"github.com/appdeck/appdeck/supervisor"
+	"github.com/appdeck/appdeck/ui"
+)
+
+// loadConfig loads and validates the app, printing warnings to stderr.
+func loadConfig(paths []string) (*config.App, error) {
+	app, err := config.Load(paths, config.Options{CheckRuntime: runtimes.Check})
+	if err != nil {
+		var ds config.Diagnostics
+		if errors.As(err, &ds) {
+			fmt.Fprintln(os.Stderr, ds.Error())
+			return nil, &exitError{exitUsage, errQuiet}
+		}
+		return nil, &exitError{exitUsage, err}
+	}
+	for _, w := range app.Warnings {
+		fmt.Fprintln(os.Stderr, w.String())
+	}
+	return app, nil
+}
+
+func validate(args []string) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			usage(os.Stdout)
+			return nil
+		}
+	}
+	app, err := loadConfig(args)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d service(s) OK", len(app.Services))
+	if app.Dispatch != nil {
+		fmt.Printf(", %d dispatch rule(s)", len(app.Dispatch.Rules))
+	}
+	fmt.Println()
+	return nil
+}
+
+// serve runs the app at paths until a signal or the dashboard's quit.
+// name, when set, is the app's name in the dashboard.
+func serve(args []string, name string) error {
+	o, paths, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	app, err := loadConfig(paths)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		name = appName(app)
+	}
+	listeners, ports, err := listen(o, app)
+	if err != nil {
+		return err
+	}
+	sup, err := supervisor.New(supervisor.Options{
+		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
+		Project: o.project, LogLines: o.logLines, Ports: ports,
+	})
+	if err != nil {
+		closeAll(listeners)
+		return &exitError{exitUsage, err}
+	}
+	servers := make([]*http.Server, len(listeners))
+	for i, svc := range app.Services {
+		servers[i] = &http.Server{
+			Handler:           &proxy.Front{Service: svc.Name, Pool: sup.Pool(svc.Name), Record: sup.Record},
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		}
+		go servers[i].Serve(listeners[i])
+	}
+	sup.Start()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		for _, s := range servers {
+			_ = s.Shutdown(ctx)
+		}
+		sup.Stop()
+	}()
+	r := renderer(o)
+	if o.headless || !isTerminal(os.Stdout) {
+		return runHeadless(sup, app, o, r)
+	}
+	return runDashboard(sup, ui.Header{App: name, Host: displayHost(o.host)}, r)
+}
+
+func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer) error {
+	for _, svc := range app.Services {
+		fmt.Printf("appdeck: service %q on http://%s\n", svc.Name,
+			net.JoinHostPort(displayHost(o.host), strconv.Itoa(portOf(sup, svc.Name))))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go forceOnSecondSignal(ctx)
+	ui.Headless(ctx, sup, os.Stdout, r)
+	fmt.Println("appdeck: stopping (press Ctrl-C again to kill at once)")
+	return nil
+}
+
+// forceOnSecondSignal exits at once on a second interrupt after the first
+// started a graceful stop. Exiting closes the watchdog's pipe, and the
+// watchdog kills every instance's process group.
+func forceOnSecondSignal(first context.Context) {
+	<-first.Done()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	<-c
+	fmt.Fprintln(os.Stderr, "appdeck: killed every instance")
+	os.Exit(exitFailure)
+}
+
+func runDashboard(sup *supervisor.Supervisor, h ui.Header, r *lipgloss.Renderer) error {
+	p := tea.NewProgram(ui.New(sup, h, r), tea.WithAltScreen())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			p.Quit()
+		}
+	}()
+	if _, err := p.Run(); err != nil {
+		return err
+	}
+	fmt.Println("appdeck: stopping instances…")
+	return nil
+}
+
+func portOf(sup *supervisor.Supervisor, service string) int {
+	for _, s := range sup.Snapshot() {
+		if s.Name == service {
+			return s.Port
+		}
+	}
+	return 0
+}
+
+// listen binds one front port per service, in the order the files were
+// given: --port, then the ports after it.
+func listen(o options, app *config.App) ([]net.Listener, map[string]int, error) {
+	var ls []net.Listener
+	ports := map[string]int{}
+	for i, svc := range app.Services {
+		port := 0
+		if o.port != 0 {
+			port = o.port + i
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(port)))
+		if err != nil {
+			closeAll(ls)
+			return nil, nil, portError(err, port, svc.Name, i)
+		}
+		ls = append(ls, l)
+		ports[svc.Name] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ls, ports, nil
+}
+
+func portError(err error, port int, service string, index int) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		hint := "--port"
+		if index > 0 {
+			hint = fmt.Sprintf("--port (service %d of the app takes --port+%d)", index+1, index)
+		}
+		return fmt.Errorf("port %d for service %q is already in use; choose another with %s", port, service, hint)
+	}
+	return fmt.Errorf("listening for service %q: %w", service, err)
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
+// displayHost turns a wildcard bind address into one a browser can open.
+func displayHost(h string) string {
+	if h == "" || h == "0.0.0.0" || h == "::" {
+		return "localhost"
+	}
+	return h
+}
+
+// appName names the app after the directory holding its first service.
+func appName(app *config.App) string {
+	if app.ID != "" {
+		return app.ID
+	}
+	dir := app.Services[0].Dir
+	if len(app.Services) > 1 {
+		dir = filepath.Dir(dir)
+	}
+	return filepath.Base(dir)
+}
+
+// cacheDir is where builds of this app are kept: in the user's cache
+// directory, keyed by the app's path, never inside the app itself.
+func cacheDir(app *config.App) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(app.Services[0].File))
+	return filepath.Join(base, "appdeck", "apps", fmt.Sprintf("%s-%x", appName(app), sum[:4]))
+}
+
+func renderer(o options) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(os.Stdout)
+	if o.noColor {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return r
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,50 @@
+package supervisor
+
+import "time"
+
+// Stream says which pipe a log line came from. System lines are appdeck's
+// own notes about the instance or service (starts, exits, build output).
+type Stream uint8
+
+// Streams.
+const (
+	Stdout Stream = iota
+	Stderr
+	System
+)
+
+func (s Stream) String() string {
+	switch s {
+	case Stderr:
+		return "stderr"
+	case System:
+		return "appdeck"
+	}
+	return "stdout"
+}
+
+// Line is one sanitized log line.
+type Line struct {
+	Seq    uint64 // 1 for the first line ever appended, then +1 per line
+	Time   time.Time
+	Stream Stream
+	Text   string
+}
+
+func (l Line) withSeq(seq uint64) Line { l.Seq = seq; return l }
+
+// LogBuffer is an instance's or service's log: a Ring of lines that the
+// goroutines draining a child's pipes append to without ever blocking.
+type LogBuffer struct{ Ring[Line] }
+
+// NewLogBuffer returns a buffer that keeps the last size lines.
+func NewLogBuffer(size int) *LogBuffer {
+	b := &LogBuffer{}
+	b.init(size)
+	return b
+}
+
+// Add appends a line stamped with the current time.
+func (b *LogBuffer) Add(s Stream, text string) {
+	b.Append(Line{Time: time.Now(), Stream: s, Text: text})
+}

@@ -1,0 +1,274 @@
+// Package supervisor owns everything live: each service's build, its
+// instance processes and their lifecycles, their logs, and the events the
+// dashboard follows. It implements proxy.Pool for each service.
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
+)
+
+// Options configures a Supervisor. Zero values take the defaults noted.
+type Options struct {
+	App *config.App
+	// CacheDir holds build output, one subdirectory per service.
+	CacheDir string
+	// Grace is how long a stopping instance has between SIGTERM and
+	// SIGKILL (default 5s).
+	Grace time.Duration
+	// Env holds --env KEY=VALUE pairs, applied over env_variables.
+	Env []string
+	// Project is GOOGLE_CLOUD_PROJECT; default the app id, else "test".
+	Project string
+	// LogLines is the ring size per instance (default 10,000).
+	LogLines int
+	// ReadyTimeout bounds the wait for an instance to listen (default 60s).
+	ReadyTimeout time.Duration
+	// PendingTimeout bounds a request's wait for a busy instance
+	// (default 10s).
+	PendingTimeout time.Duration
+	// Ports are the front ports, by service, for Snapshot.
+	Ports map[string]int
+}
+
+// Supervisor runs an app's services.
+type Supervisor struct {
+	opts     Options
+	services []*Service
+	events   broker
+	requests *Ring[Request]
+	reaper   reaper
+	project  string
+	version  string
+
+	wg     sync.WaitGroup
+	ctx    context.Context // ends when Stop begins
+	cancel context.CancelFunc
+}
+
+// New checks that every service can be run and prepares them; nothing
+// starts until Start.
+func New(opts Options) (*Supervisor, error) {
+	opts.Grace = orDefault(opts.Grace, 5*time.Second)
+	opts.ReadyTimeout = orDefault(opts.ReadyTimeout, 60*time.Second)
+	opts.PendingTimeout = orDefault(opts.PendingTimeout, 10*time.Second)
+	if opts.LogLines <= 0 {
+		opts.LogLines = 10000
+	}
+	if opts.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("finding a cache directory: %w", err)
+		}
+		opts.CacheDir = filepath.Join(dir, "appdeck")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Supervisor{
+		opts:   opts,
+		ctx:    ctx,
+		cancel: cancel,
+		// Requests are kept like log lines: a bounded, numbered history.
+		requests: NewRing[Request](opts.LogLines),
+		project:  firstNonEmpty(opts.Project, opts.App.ID),
+		// App Engine names a version deployed without one after its
+		// deployment time.
+		version: time.Now().UTC().Format("20060102t150405"),
+	}
+	for _, cfg := range opts.App.Services {
+		svc, err := newService(s, cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.services = append(s.services, svc)
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Start builds every service concurrently and launches its instances. It
+// returns at once; follow progress with Snapshot or Subscribe.
+func (s *Supervisor) Start() {
+	for _, svc := range s.services {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			svc.start(s.ctx)
+		}()
+	}
+}
+
+// Stop stops every instance — SIGTERM to each process group, SIGKILL after
+// the grace period — and returns when all have exited.
+func (s *Supervisor) Stop() {
+	s.cancel()
+	s.wg.Wait()
+	s.reaper.close()
+}
+
+// Pool returns the request pool of the named service, or nil.
+func (s *Supervisor) Pool(service string) proxy.Pool {
+	if svc := s.service(service); svc != nil {
+		return svc
+	}
+	return nil
+}
+
+func (s *Supervisor) service(name string) *Service {
+	for _, svc := range s.services {
+		if svc.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// Subscribe returns a channel of events and a function that ends the
+// subscription. A subscriber that falls behind misses events.
+func (s *Supervisor) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
+
+// Logs returns the log of an instance, or the service's own log when
+// instance is "". It returns nil for unknown names.
+func (s *Supervisor) Logs(service, instance string) *LogBuffer {
+	svc := s.service(service)
+	switch {
+	case svc == nil:
+		return nil
+	case instance == "":
+		return svc.Logs
+	}
+	if in := svc.instance(instance); in != nil {
+		return in.Logs
+	}
+	return nil
+}
+
+func (svc *Service) instance(id string) *Instance {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	for _, in := range svc.instances {
+		if in.ID == id {
+			return in
+		}
+	}
+	return nil
+}
+
+// ErrNotFound is returned for an unknown service or instance.
+var ErrNotFound = errors.New("no such instance")
+
+// Restart replaces the instance's process with a new one.
+func (s *Supervisor) Restart(service, id string) error { return s.do(service, id, cmdRestart) }
+
+// StopInstance stops the instance gracefully; it stays stopped.
+func (s *Supervisor) StopInstance(service, id string) error { return s.do(service, id, cmdStop) }
+
+// StartInstance starts a stopped instance.
+func (s *Supervisor) StartInstance(service, id string) error { return s.do(service, id, cmdStart) }
+
+// Kill ends the instance's process group with SIGKILL; it stays stopped.
+func (s *Supervisor) Kill(service, id string) error { return s.do(service, id, cmdKill) }
+
+// MaxScale bounds Scale, so that a typo cannot start a thousand processes.
+const MaxScale = 50
+
+// Scale sets the number of instances of a service: new ones start at
+// once; the newest ones beyond n stop and are removed.
+func (s *Supervisor) Scale(service string, n int) error {
+	svc := s.service(service)
+	if svc == nil {
+		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+	}
+	if n < 0 || n > MaxScale {
+		return fmt.Errorf("cannot scale %s to %d instances: choose 0 to %d", service, n, MaxScale)
+	}
+	svc.scaleMu.Lock()
+	defer svc.scaleMu.Unlock()
+	for svc.count() < n {
+		svc.addInstance(s.ctx)
+	}
+	for svc.count() > n {
+		in := svc.lastInstance()
+		if err := s.send(in, cmdRetire); err != nil {
+			return err
+		}
+		svc.remove(in)
+	}
+	return nil
+}
+
+// Rebuild builds the service again and restarts its instances on the new
+// build (or switches them to the error page if the build failed).
+func (s *Supervisor) Rebuild(service string) error {
+	svc := s.service(service)
+	if svc == nil {
+		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+	}
+	svc.scaleMu.Lock()
+	defer svc.scaleMu.Unlock()
+	svc.build(s.ctx)
+	for _, in := range svc.snapshotInstances() {
+		if in.current() == Stopped {
+			continue // stopped by hand: a rebuild does not undo that
+		}
+		if err := s.send(in, cmdRestart); err != nil && !errors.Is(err, errBuildFailed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// do sends a command to the instance and waits until it has taken effect.
+func (s *Supervisor) do(service, id string, k cmdKind) error {
+	svc := s.service(service)
+	if svc == nil {
+		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+	}
+	in := svc.instance(id)
+	if in == nil {
+		return fmt.Errorf("instance %s/%s: %w", service, id, ErrNotFound)
+	}
+	return s.send(in, k)
+}
+
+// send gives the instance's goroutine a command and waits until it has
+// taken effect.
+func (s *Supervisor) send(in *Instance, k cmdKind) error {
+	c := command{kind: k, reply: make(chan error, 1)}
+	select {
+	case in.cmds <- c:
+	case <-s.ctx.Done():
+		return ErrStopping
+	}
+	select {
+	case err := <-c.reply:
+		return err
+	case <-s.ctx.Done():
+		return ErrStopping
+	}
+}
+
+// ErrStopping is returned for actions asked for while appdeck shuts down.
+var ErrStopping = errors.New("appdeck is shutting down")
