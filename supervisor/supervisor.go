@@ -219,6 +219,32 @@ func (s *Supervisor) Scale(service string, n int) error {
 	return nil
 }
 
+// RestartService restarts every running instance of the service, one at
+// a time.
+func (s *Supervisor) RestartService(service string) error {
+	svc := s.service(service)
+	if svc == nil {
+		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+	}
+	svc.scaleMu.Lock()
+	defer svc.scaleMu.Unlock()
+	return s.restartAll(svc)
+}
+
+// restartAll restarts the service's instances that are not stopped by
+// hand; a restart of a service whose build failed is no error.
+func (s *Supervisor) restartAll(svc *Service) error {
+	for _, in := range svc.snapshotInstances() {
+		if in.current() == Stopped {
+			continue // stopped by hand: a restart of the service does not undo that
+		}
+		if err := s.send(in, cmdRestart); err != nil && !errors.Is(err, errBuildFailed) {
+			return err
+		}
+	}
+	return nil
+}
+
 // Rebuild builds the service again and restarts its instances on the new
 // build (or switches them to the error page if the build failed).
 func (s *Supervisor) Rebuild(service string) error {
@@ -229,15 +255,7 @@ func (s *Supervisor) Rebuild(service string) error {
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
 	svc.build(s.ctx)
-	for _, in := range svc.snapshotInstances() {
-		if in.current() == Stopped {
-			continue // stopped by hand: a rebuild does not undo that
-		}
-		if err := s.send(in, cmdRestart); err != nil && !errors.Is(err, errBuildFailed) {
-			return err
-		}
-	}
-	return nil
+	return s.restartAll(svc)
 }
 
 // do sends a command to the instance and waits until it has taken effect.
