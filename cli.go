@@ -65,11 +65,25 @@ func newFlagSet(o *options) *flag.FlagSet {
 
 func usage(w io.Writer) {
 	var o options
-	fs := newFlagSet(&o)
-	fs.SetOutput(w)
 	fmt.Fprint(w, usageText)
-	fs.PrintDefaults()
+	printFlags(w, newFlagSet(&o))
 	fmt.Fprint(w, usageFooter)
+}
+
+// printFlags lists flags GNU style (--name), as users type them; the
+// flag package accepts both one and two dashes.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%-24s %s\n", line, help)
+	})
 }
 
 // parseArgs parses flags wherever they appear among the paths, so

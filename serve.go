@@ -31,15 +31,27 @@ func loadConfig(paths []string) (*config.App, error) {
 	if err != nil {
 		var ds config.Diagnostics
 		if errors.As(err, &ds) {
-			fmt.Fprintln(os.Stderr, ds.Error())
+			for _, d := range ds {
+				printDiagnostic(d)
+			}
 			return nil, &exitError{exitUsage, errQuiet}
 		}
 		return nil, &exitError{exitUsage, err}
 	}
 	for _, w := range app.Warnings {
-		fmt.Fprintln(os.Stderr, w.String())
+		printDiagnostic(w)
 	}
 	return app, nil
+}
+
+// printDiagnostic prints a config problem; one without a position gets
+// appdeck's prefix like other errors.
+func printDiagnostic(d config.Diagnostic) {
+	if d.Pos.File == "" {
+		fmt.Fprintln(os.Stderr, "appdeck:", d.String())
+		return
+	}
+	fmt.Fprintln(os.Stderr, d.String())
 }
 
 func validate(args []string) error {
