@@ -100,6 +100,7 @@ type Model struct {
 	scope         scope
 	zoom          bool
 	help          bool
+	helpOffset    int // lines the help overlay is scrolled
 	theme         int // index into opts.Themes
 }
 

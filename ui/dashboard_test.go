@@ -217,6 +217,17 @@ func TestHelpOverlayListsEveryBinding(t *testing.T) {
 	if m.help {
 		t.Error("esc did not close help")
 	}
+	// At 80×24 help scrolls to show the rest.
+	m = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, _ = press(t, m, "?")
+	if strings.Contains(screen(m), "Dialogs") || !strings.Contains(screen(m), "j/k scroll") {
+		t.Errorf("help at 80×24 should scroll:\n%s", screen(m))
+	}
+	m, _ = press(t, m, "G")
+	mustContain(t, screen(m), "Dialogs", "y/enter", "ctrl+s")
+	if m.mode() != "HELP" {
+		t.Errorf("G closed help")
+	}
 }
 
 func TestThemeCyclesLiveAndNoColorSaysWhy(t *testing.T) {

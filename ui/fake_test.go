@@ -119,7 +119,6 @@ func (f *fakeSup) Scale(s string, n int) error      { return f.record("scale %s 
 func (f *fakeSup) Rebuild(s string) error           { return f.record("rebuild %s", s) }
 func (f *fakeSup) RestartService(s string) error    { return f.record("restart-service %s", s) }
 
-
 // renderer returns a renderer with a pinned profile and background.
 func renderer(p termenv.Profile) *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(&bytes.Buffer{})

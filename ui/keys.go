@@ -8,6 +8,7 @@ import (
 
 	"github.com/appdeck/appdeck/supervisor"
 	"github.com/appdeck/appdeck/ui/common"
+	"github.com/appdeck/appdeck/ui/helpview"
 )
 
 // key routes a key: dialogs and text inputs first, then global keys and
@@ -23,9 +24,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	if m.help {
-		if key.Matches(msg, k.Help, k.Back, k.Quit) {
-			m.help = false
-		}
+		m.helpKey(msg)
 		return m, nil
 	}
 	if m.table.Filtering() {
@@ -82,6 +81,26 @@ func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// helpKey closes or scrolls the help overlay; other keys do nothing
+// while it is open.
+func (m *Model) helpKey(msg tea.KeyMsg) {
+	k := m.ctx.Keys
+	_, maxOffset := helpview.View(m.ctx, m.width, m.height, 0)
+	switch {
+	case key.Matches(msg, k.Help, k.Back, k.Quit):
+		m.help, m.helpOffset = false, 0
+	case key.Matches(msg, k.Up):
+		m.helpOffset--
+	case key.Matches(msg, k.Down):
+		m.helpOffset++
+	case key.Matches(msg, k.PageUp, k.Top):
+		m.helpOffset = 0
+	case key.Matches(msg, k.PageDown, k.Bottom):
+		m.helpOffset = maxOffset
+	}
+	m.helpOffset = max(min(m.helpOffset, maxOffset), 0)
 }
 
 func (m *Model) setFocus(f focus) {

@@ -87,7 +87,8 @@ func (m Model) View() string {
 	body := strings.Join(parts, "\n")
 	switch {
 	case m.help:
-		body = common.Overlay(body, helpview.View(m.ctx, m.width, m.height), m.width)
+		box, _ := helpview.View(m.ctx, m.width, m.height, m.helpOffset)
+		body = common.Overlay(body, box, m.width)
 	case m.confirm.Open():
 		body = common.Overlay(body, m.confirm.View(m.width), m.width)
 	}
