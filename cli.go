@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/appdeck/appdeck/themes"
 )
 
 // options are the flags of `appdeck` and `appdeck demo`.
@@ -20,6 +22,11 @@ type options struct {
 	grace     time.Duration
 	project   string
 	logLines  int
+
+	// Dashboard.
+	themeArg string       // --theme as given
+	theme    themes.Theme // loaded from themeArg; zero when not given
+	mouse    bool
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -59,6 +66,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
+	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, or a YAML `FILE` (default: dark, or light on a light background)")
+	fs.BoolVar(&o.mouse, "mouse", false, "mouse in the dashboard: click to select, wheel to scroll (off: the terminal keeps text selection)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -115,6 +124,13 @@ func parseArgs(args []string) (options, []string, error) {
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
+	}
+	if o.themeArg != "" {
+		t, err := themes.Load(o.themeArg)
+		if err != nil {
+			return o, nil, usageErr("--theme: %v", err)
+		}
+		o.theme = t
 	}
 	return o, paths, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/runtimes"
 	"github.com/appdeck/appdeck/supervisor"
+	"github.com/appdeck/appdeck/themes"
 	"github.com/appdeck/appdeck/ui"
 )
 
@@ -121,7 +122,7 @@ func serve(args []string, name string) error {
 	if o.headless || !isTerminal(os.Stdout) {
 		return runHeadless(sup, app, o, r)
 	}
-	return runDashboard(sup, ui.Header{App: name, Host: displayHost(o.host)}, r)
+	return runDashboard(sup, app, o, ui.Header{App: name, Host: displayHost(o.host)}, r)
 }
 
 func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer) error {
@@ -149,8 +150,35 @@ func forceOnSecondSignal(first context.Context) {
 	os.Exit(exitFailure)
 }
 
-func runDashboard(sup *supervisor.Supervisor, h ui.Header, r *lipgloss.Renderer) error {
-	p := tea.NewProgram(ui.New(sup, h, r), tea.WithAltScreen())
+func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer) error {
+	// Ask the terminal for its background before Bubble Tea owns stdin:
+	// a late query hangs or leaks its answer into the input.
+	dark := r.HasDarkBackground()
+	r.SetHasDarkBackground(dark)
+	theme := o.theme
+	switch {
+	case o.noColor:
+		theme, _ = themes.Builtin("mono")
+	case theme.Name == "" && !dark:
+		theme, _ = themes.Builtin("light")
+	case theme.Name == "":
+		theme, _ = themes.Builtin(themes.Default)
+	}
+	dirs := map[string]string{}
+	for _, svc := range app.Services {
+		dirs[svc.Name] = svc.Dir
+	}
+	saveDir := filepath.Join(os.TempDir(), "appdeck-logs")
+	if base, err := os.UserCacheDir(); err == nil {
+		saveDir = filepath.Join(base, "appdeck", "saved-logs")
+	}
+	model := ui.New(sup, ui.Options{Header: h, Renderer: r, Theme: theme, NoColor: o.noColor, Dirs: dirs, SaveDir: saveDir})
+	defer model.Close()
+	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	if o.mouse {
+		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
+	}
+	p := tea.NewProgram(model, opts...)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)

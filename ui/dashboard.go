@@ -1,67 +1,194 @@
 package ui
 
 import (
-	"fmt"
-	"net"
-	"strconv"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/appdeck/appdeck/supervisor"
+	"github.com/appdeck/appdeck/themes"
+	"github.com/appdeck/appdeck/ui/common"
+	"github.com/appdeck/appdeck/ui/confirm"
+	"github.com/appdeck/appdeck/ui/instancetable"
+	"github.com/appdeck/appdeck/ui/logpane"
+	"github.com/appdeck/appdeck/ui/requests"
+	"github.com/appdeck/appdeck/ui/statusbar"
 )
 
 // frameInterval is how often the dashboard pulls state and the visible
 // log lines. Log output never reaches Bubble Tea as messages: a message
-// per line would render per line and saturate a core.
+// per line would render per line and saturate a core (tui-notes §0).
 const frameInterval = 50 * time.Millisecond
 
 // Minimum terminal size the layout is designed for.
 const minWidth, minHeight = 80, 24
+
+// Options configure the dashboard. Zero values take the defaults noted.
+type Options struct {
+	Header   Header
+	Renderer *lipgloss.Renderer // default: lipgloss's, on stdout
+	Theme    themes.Theme       // default: the built-in dark theme
+	// Themes are what T cycles through (default: the built-ins, and
+	// Theme when it is not one of them).
+	Themes []themes.Theme
+	// NoColor is set when colours are off (NO_COLOR, --no-color): T then
+	// has nothing to cycle.
+	NoColor bool
+	// Dirs maps each service to its directory, where the paths in its
+	// build output are relative to.
+	Dirs map[string]string
+	// SaveDir is where ctrl+s writes logs (default: the temp directory).
+	SaveDir string
+	// Open opens a URL in the browser (default: xdg-open or open; with
+	// neither, the URL is shown instead).
+	Open func(url string) error
+	// Now and Loc are the clock and time zone (default: the real ones);
+	// tests pin them.
+	Now func() time.Time
+	Loc *time.Location
+}
 
 type focus int
 
 const (
 	focusTable focus = iota
 	focusLogs
+	focusRequests
+	numFocus
 )
 
-type frameMsg time.Time
+// scope is what the log and request panes show.
+type scope int
 
-// Model is the dashboard's root model.
+const (
+	scopeInstance scope = iota // the selected instance (or the service's own log on a service row)
+	scopeService               // the selected service and all its instances, merged
+	scopeAll                   // every service, merged
+)
+
+var scopeNames = [...]string{"instance", "service", "all services"}
+
+type (
+	frameMsg time.Time
+	eventMsg supervisor.Event
+	// actionDoneMsg is an action's result.
+	actionDoneMsg struct {
+		ok  string
+		err error
+	}
+)
+
+// Model is the dashboard's root model. It owns focus, layout and the
+// supervisor; the components only draw what it hands them.
 type Model struct {
-	src    Source
-	header Header
-	st     styles
+	sup    Supervisor
+	opts   Options
+	ctx    *common.Context
+	events <-chan supervisor.Event
+	unsub  func()
+
+	table   instancetable.Model
+	logs    logpane.Model
+	reqs    requests.Model
+	status  statusbar.Model
+	confirm confirm.Model
 
 	width, height int
 	services      []supervisor.ServiceInfo
-	rows          []supervisor.InstanceInfo // table rows, in service order
-	cursor        int
 	focus         focus
-
-	// The log pane shows the selected instance's log ending scroll lines
-	// above the newest, or the newest when following.
-	follow bool
-	scroll int
-	lines  []supervisor.Line
+	scope         scope
+	zoom          bool
+	help          bool
+	helpOffset    int // lines the help overlay is scrolled
+	theme         int // index into opts.Themes
 }
 
-// New returns the dashboard over src.
-func New(src Source, h Header, r *lipgloss.Renderer) Model {
-	m := Model{src: src, header: h, st: newStyles(r), follow: true}
+// New returns the dashboard over sup.
+func New(sup Supervisor, opts Options) Model {
+	if opts.Renderer == nil {
+		opts.Renderer = lipgloss.DefaultRenderer()
+	}
+	if opts.Theme.Name == "" {
+		opts.Theme, _ = themes.Builtin(themes.Default)
+	}
+	if len(opts.Themes) == 0 {
+		opts.Themes = builtinThemes(opts.Theme)
+	}
+	if opts.Open == nil {
+		opts.Open = openURL
+	}
+	ctx := common.NewContext(opts.Renderer, opts.Theme, opts.Now, opts.Loc)
+	m := Model{
+		sup: sup, opts: opts, ctx: ctx,
+		table:   instancetable.New(ctx),
+		logs:    logpane.New(ctx),
+		reqs:    requests.New(ctx, sup.Requests()),
+		status:  statusbar.New(ctx),
+		confirm: confirm.New(ctx),
+	}
+	for i, t := range opts.Themes {
+		if t.Name == opts.Theme.Name {
+			m.theme = i
+		}
+	}
+	m.logs.SetSaveDir(opts.SaveDir)
+	m.events, m.unsub = sup.Subscribe()
 	m.refresh()
 	return m
 }
 
-func (m Model) Init() tea.Cmd { return tick() }
+// builtinThemes is the default T cycle: the built-ins, with the chosen
+// theme in place of its namesake or first when it is the user's own.
+func builtinThemes(chosen themes.Theme) []themes.Theme {
+	out := []themes.Theme{}
+	found := false
+	for _, name := range themes.Builtins {
+		t, err := themes.Builtin(name)
+		if err != nil {
+			continue
+		}
+		if name == chosen.Name {
+			t, found = chosen, true
+		}
+		out = append(out, t)
+	}
+	if !found {
+		out = append([]themes.Theme{chosen}, out...)
+	}
+	return out
+}
+
+// Close ends the dashboard's event subscription.
+func (m Model) Close() {
+	if m.unsub != nil {
+		m.unsub()
+	}
+}
+
+// Init starts the frame tick and the event listener.
+func (m Model) Init() tea.Cmd { return tea.Batch(tick(), waitEvent(m.events)) }
 
 func tick() tea.Cmd {
 	return tea.Tick(frameInterval, func(t time.Time) tea.Msg { return frameMsg(t) })
 }
 
+// waitEvent delivers the supervisor's next event; Update re-arms it.
+// Events are few (state changes, builds), unlike log lines.
+func waitEvent(ch <-chan supervisor.Event) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return eventMsg(e)
+	}
+}
+
+// Update handles a message. It never blocks: actions run as commands.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -70,243 +197,123 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case frameMsg:
 		m.refresh()
 		return m, tick()
+	case eventMsg:
+		m.refresh()
+		m.noteEvent(supervisor.Event(msg))
+		return m, waitEvent(m.events)
+	case actionDoneMsg:
+		if msg.err != nil {
+			m.status.Flash(msg.err.Error(), true)
+		} else {
+			m.status.Flash(msg.ok, false)
+		}
+		m.refresh()
+	case common.FlashMsg:
+		m.status.Flash(msg.Text, msg.Err)
 	case tea.KeyMsg:
 		return m.key(msg)
+	case tea.MouseMsg:
+		return m.mouse(msg)
 	}
 	return m, nil
 }
 
-func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch k.String() {
-	case "q", "ctrl+c":
-		return m, tea.Quit
-	case "tab", "shift+tab":
-		m.focus = 1 - m.focus
-		return m, nil
-	}
-	if m.focus == focusTable {
-		m.tableKey(k.String())
-	} else {
-		m.logKey(k.String())
-	}
-	m.refresh()
-	return m, nil
-}
-
-func (m *Model) tableKey(k string) {
-	prev := m.cursor
-	switch k {
-	case "j", "down":
-		m.cursor = min(m.cursor+1, len(m.rows)-1)
-	case "k", "up":
-		m.cursor = max(m.cursor-1, 0)
-	case "g", "home":
-		m.cursor = 0
-	case "G", "end":
-		m.cursor = len(m.rows) - 1
-	}
-	if m.cursor != prev {
-		m.follow, m.scroll = true, 0
+// noteEvent flashes what deserves attention when it happens.
+func (m *Model) noteEvent(e supervisor.Event) {
+	switch {
+	case e.Kind == supervisor.BuildFailedEvent:
+		m.status.Flash("build of "+e.Service+" failed: the build panel shows why", true)
+	case e.Kind == supervisor.StateChanged && e.State == supervisor.Crashed:
+		m.status.Flash(e.Service+"/"+e.Instance+" crashed: "+e.Reason, true)
 	}
 }
 
-func (m *Model) logKey(k string) {
-	page := max(m.logHeight()-1, 1)
-	switch k {
-	case "k", "up":
-		m.scroll++
-	case "j", "down":
-		m.scroll--
-	case "pgup", "ctrl+u":
-		m.scroll += page
-	case "pgdown", "ctrl+d":
-		m.scroll -= page
-	case "g", "home":
-		m.scroll = 1 << 30
-	case "G", "end":
-		m.scroll = 0
-	}
-	m.scroll = max(m.scroll, 0)
-	m.follow = m.scroll == 0
-}
-
-// refresh pulls the snapshot and the log lines the pane can show.
+// refresh pulls the snapshot, points the panes at the selection and
+// lets them read the lines and requests they draw.
 func (m *Model) refresh() {
-	m.services = m.src.Snapshot()
-	m.rows = m.rows[:0]
-	for _, s := range m.services {
-		m.rows = append(m.rows, s.Instances...)
-	}
-	m.cursor = max(min(m.cursor, len(m.rows)-1), 0)
-	m.lines = nil
-	if len(m.rows) == 0 {
+	m.services = m.sup.Snapshot()
+	m.table.SetServices(m.services)
+	m.layout()
+	m.pointPanes()
+	m.logs.Refresh()
+	m.reqs.Refresh()
+}
+
+// pointPanes sets what the log and request panes show from the
+// selection and the scope.
+func (m *Model) pointPanes() {
+	row, ok := m.table.Selected()
+	if !ok {
+		m.logs.SetSources("none", "logs", nil)
+		m.reqs.SetScope("-", "-", "requests")
 		return
 	}
-	sel := m.rows[m.cursor]
-	logs := m.src.Logs(sel.Service, sel.ID)
-	if logs == nil {
-		return
+	svc := row.Service.Name
+	switch {
+	case m.scope == scopeAll:
+		var srcs []logpane.Source
+		for _, s := range m.services {
+			srcs = append(srcs, m.serviceSources(s)...)
+		}
+		m.logs.SetSources("all", "logs · all services", srcs)
+		m.reqs.SetScope("", "", "requests · all services")
+	case m.scope == scopeService:
+		m.logs.SetSources("service "+svc, "logs · "+svc+" (service and instances)", m.serviceSources(*row.Service))
+		m.reqs.SetScope(svc, "", "requests · "+svc)
+	case row.Instance == nil:
+		m.logs.SetSources("own "+svc, "logs · "+svc+" (builds and notes)", m.sources(svc, ""))
+		m.reqs.SetScope(svc, "", "requests · "+svc)
+	default:
+		name := svc + "/" + row.Instance.ID
+		m.logs.SetSources("instance "+name, "logs · "+name, m.sources(svc, row.Instance.ID))
+		m.reqs.SetScope(svc, row.Instance.ID, "requests · "+name)
 	}
-	h := m.logHeight()
-	m.scroll = min(m.scroll, max(logs.Len()-h, 0))
-	window := logs.Tail(h + m.scroll)
-	m.lines = window[:max(len(window)-m.scroll, 0)]
 }
 
-// Layout: header (1) + table title and rows + log title + log lines +
-// status bar (1).
-func (m Model) tableHeight() int { return min(len(m.rows)+1, max(m.height/3, 4)) }
-
-func (m Model) logHeight() int {
-	return max(m.height-1-1-m.tableHeight()-1-1, 1)
+func (m *Model) sources(service, instance string) []logpane.Source {
+	buf := m.sup.Logs(service, instance)
+	if buf == nil {
+		return nil
+	}
+	label := service
+	if instance != "" {
+		label += "/" + instance
+	}
+	return []logpane.Source{{Label: label, Buf: buf}}
 }
 
-func (m Model) View() string {
-	if m.width == 0 {
-		return "starting…"
+// serviceSources is a service's own log and its instances' logs.
+func (m *Model) serviceSources(s supervisor.ServiceInfo) []logpane.Source {
+	out := m.sources(s.Name, "")
+	for _, in := range s.Instances {
+		out = append(out, m.sources(s.Name, in.ID)...)
 	}
-	if m.width < minWidth || m.height < minHeight {
-		return fmt.Sprintf("Terminal too small: %d×%d. appdeck needs at least %d×%d; enlarge the window or press q to quit.",
-			m.width, m.height, minWidth, minHeight)
-	}
-	parts := []string{m.viewHeader(), m.viewTable(), m.viewLogs(), m.viewStatus()}
-	return strings.Join(parts, "\n")
+	return out
 }
 
-func (m Model) viewHeader() string {
-	var b strings.Builder
-	b.WriteString(m.st.title.Render("appdeck · " + m.header.App))
+// failedBuild returns the service whose failed build the panel shows:
+// the selected one, else the first that failed.
+func (m Model) failedBuild() (supervisor.ServiceInfo, bool) {
+	if row, ok := m.table.Selected(); ok && row.Service.BuildErr != "" {
+		return *row.Service, true
+	}
 	for _, s := range m.services {
-		if s.Port > 0 {
-			url := "http://" + net.JoinHostPort(m.header.Host, strconv.Itoa(s.Port))
-			fmt.Fprintf(&b, "  %s %s", s.Name, m.st.faint.Render(url))
+		if s.BuildErr != "" {
+			return s, true
 		}
 	}
-	if m.header.Admin != "" {
-		b.WriteString("  admin " + m.st.faint.Render(m.header.Admin))
-	}
-	return truncate(b.String(), m.width)
+	return supervisor.ServiceInfo{}, false
 }
 
-var tableCols = []struct {
-	title string
-	width int
-}{{"SERVICE", 14}, {"INSTANCE", 9}, {"STATE", 15}, {"PID", 8}, {"PORT", 7}, {"UPTIME", 9}, {"NOTE", 0}}
-
-func (m Model) viewTable() string {
-	lines := []string{m.st.colTitle(m.focus == focusTable).Render(padRow(m.width, colTitles()...))}
-	first := max(0, m.cursor-(m.tableHeight()-2))
-	for i := first; i < len(m.rows) && len(lines) < m.tableHeight(); i++ {
-		lines = append(lines, m.viewRow(i))
-	}
-	return strings.Join(lines, "\n")
-}
-
-func colTitles() []string {
-	t := make([]string, len(tableCols))
-	for i, c := range tableCols {
-		t[i] = c.title
-	}
-	return t
-}
-
-func (m Model) viewRow(i int) string {
-	in := m.rows[i]
-	pid, port, up := "-", "-", "-"
-	if in.PID > 0 {
-		pid, port = strconv.Itoa(in.PID), strconv.Itoa(in.Port)
-		up = formatDuration(time.Since(in.StartedAt))
-	}
-	cursor := "  "
-	if i == m.cursor {
-		cursor = "› "
-	}
-	row := padRow(m.width-2, in.Service, in.ID, stateLabel(in.State), pid, port, up, note(in))
-	if i == m.cursor {
-		return m.st.selected.Render(cursor + row)
-	}
-	return cursor + m.st.state(in.State).Render(row)
-}
-
-// note is the table's last column: for a crash loop, when the next try
-// comes, then why; otherwise the reason for the state.
-func note(in supervisor.InstanceInfo) string {
-	if in.State == supervisor.Backoff && !in.NextTry.IsZero() {
-		wait := max(time.Until(in.NextTry), 0).Round(time.Second)
-		return fmt.Sprintf("retry in %s · %s", wait, in.Reason)
-	}
-	return in.Reason
-}
-
-// stateLabel is a state as glyph and word, readable without colour.
-func stateLabel(s supervisor.State) string {
-	glyph := map[supervisor.State]string{
-		supervisor.Starting: "◌", supervisor.Ready: "●", supervisor.Draining: "◐",
-		supervisor.Stopped: "■", supervisor.Crashed: "✖", supervisor.Backoff: "↻",
-		supervisor.BuildFailed: "✖",
-	}[s]
-	return glyph + " " + s.String()
-}
-
-func padRow(width int, cells ...string) string {
-	var b strings.Builder
-	for i, c := range cells {
-		w := tableCols[i].width
-		if w == 0 {
-			b.WriteString(c)
-			continue
-		}
-		b.WriteString(fitCell(c, w-1) + " ")
-	}
-	return truncate(b.String(), width)
-}
-
-func (m Model) viewLogs() string {
-	title := "logs"
-	if len(m.rows) > 0 {
-		sel := m.rows[m.cursor]
-		title = fmt.Sprintf("logs · %s/%s", sel.Service, sel.ID)
-	}
-	if !m.follow {
-		title += fmt.Sprintf(" · scrolled back %d lines (G to follow)", m.scroll)
-	}
-	out := []string{m.st.colTitle(m.focus == focusLogs).Render(truncate(title, m.width))}
-	for _, l := range m.lines {
-		text := truncate(l.Text, m.width)
-		switch l.Stream {
-		case supervisor.Stderr:
-			text = m.st.stderr.Render(text)
-		case supervisor.System:
-			text = m.st.faint.Render(text)
-		}
-		out = append(out, text)
-	}
-	for len(out) < m.logHeight()+1 {
-		out = append(out, "")
-	}
-	return strings.Join(out, "\n")
-}
-
-func (m Model) viewStatus() string {
-	ready, total := 0, 0
+// running counts instances with a live process.
+func (m Model) running() int {
+	n := 0
 	for _, s := range m.services {
 		for _, in := range s.Instances {
-			total++
-			if in.State == supervisor.Ready {
-				ready++
+			if common.Running(in.State) {
+				n++
 			}
 		}
 	}
-	keys := "j/k move · tab switch pane · g/G top/bottom · q quit"
-	return m.st.status.Render(truncate(fmt.Sprintf("%d/%d ready   %s", ready, total, keys), m.width))
-}
-
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	return n
 }

@@ -14,6 +14,30 @@ type Source interface {
 	Logs(service, instance string) *supervisor.LogBuffer
 }
 
+// Actions are what the dashboard's keys ask of the supervisor. They may
+// block (a graceful stop waits for requests in flight), so the dashboard
+// runs them as commands, never inside Update.
+type Actions interface {
+	Restart(service, id string) error
+	StopInstance(service, id string) error
+	StartInstance(service, id string) error
+	Kill(service, id string) error
+	Scale(service string, n int) error
+	Rebuild(service string) error
+	RestartService(service string) error
+}
+
+// Supervisor is everything the dashboard uses; *supervisor.Supervisor
+// implements it, tests use fakes.
+type Supervisor interface {
+	Source
+	Actions
+	Requests() *supervisor.Ring[supervisor.Request]
+	Subscribe() (<-chan supervisor.Event, func())
+}
+
+var _ Supervisor = (*supervisor.Supervisor)(nil)
+
 // Header is the fixed information shown at the top of the dashboard.
 type Header struct {
 	App   string // the app's name

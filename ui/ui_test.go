@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -52,79 +51,6 @@ func plain() *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(&bytes.Buffer{})
 	r.SetColorProfile(termenv.Ascii)
 	return r
-}
-
-func update(m tea.Model, msgs ...tea.Msg) tea.Model {
-	for _, msg := range msgs {
-		m, _ = m.Update(msg)
-	}
-	return m
-}
-
-func key(s string) tea.KeyMsg {
-	switch s {
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
-}
-
-func TestDashboardShowsInstancesAndSelectedLog(t *testing.T) {
-	m := update(New(newFake(), Header{App: "demo", Host: "127.0.0.1"}, plain()), tea.WindowSizeMsg{Width: 100, Height: 30})
-	v := m.View()
-	for _, want := range []string{"appdeck · demo", "default http://127.0.0.1:8080", "● ready", "101", "↻ backoff", "retry in 2s · exited: exit status 1", "logs · default/0", "default line"} {
-		if !strings.Contains(v, want) {
-			t.Errorf("view lacks %q:\n%s", want, v)
-		}
-	}
-	if strings.Contains(v, "Traceback") {
-		t.Error("api's log shown while default/0 is selected")
-	}
-	v = update(m, key("j")).View()
-	if !strings.Contains(v, "logs · api/0") || !strings.Contains(v, "Traceback: boom") {
-		t.Errorf("after j the api instance's log should show:\n%s", v)
-	}
-	if !strings.Contains(v, "› api") {
-		t.Errorf("selected row lacks the › cursor:\n%s", v)
-	}
-}
-
-func TestLogPaneScrollsOnlyTheVisibleWindow(t *testing.T) {
-	m := update(New(newFake(), Header{App: "demo", Host: "127.0.0.1"}, plain()), tea.WindowSizeMsg{Width: 100, Height: 30}).(Model)
-	lastLine := m.lines[len(m.lines)-1].Text
-	if len(m.lines) != m.logHeight() {
-		t.Errorf("pane holds %d lines, want exactly the %d visible", len(m.lines), m.logHeight())
-	}
-	m = update(m, key("tab"), key("k"), key("k")).(Model)
-	if m.follow || m.lines[len(m.lines)-1].Text == lastLine {
-		t.Error("scrolling up did not leave follow mode and move the window")
-	}
-	if !strings.Contains(m.View(), "scrolled back 2 lines") {
-		t.Error("scroll position not shown")
-	}
-	m = update(m, key("G")).(Model)
-	if !m.follow || m.lines[len(m.lines)-1].Text != lastLine {
-		t.Error("G did not return to the newest line")
-	}
-}
-
-func TestTooSmallTerminalSaysSo(t *testing.T) {
-	v := update(New(newFake(), Header{}, plain()), tea.WindowSizeMsg{Width: 60, Height: 20}).View()
-	if !strings.Contains(v, "Terminal too small: 60×20") {
-		t.Errorf("view: %q", v)
-	}
-}
-
-func TestQuitKeys(t *testing.T) {
-	for _, k := range []tea.KeyMsg{key("q"), {Type: tea.KeyCtrlC}} {
-		_, cmd := New(newFake(), Header{}, plain()).Update(k)
-		if cmd == nil {
-			t.Fatalf("%s: no command", k)
-		}
-		if _, ok := cmd().(tea.QuitMsg); !ok {
-			t.Errorf("%s does not quit", k)
-		}
-	}
 }
 
 func TestHeadlessPrintsPrefixedLinesOnce(t *testing.T) {
