@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -124,23 +123,5 @@ func TestQuitKeys(t *testing.T) {
 		if _, ok := cmd().(tea.QuitMsg); !ok {
 			t.Errorf("%s does not quit", k)
 		}
-	}
-}
-
-func TestHeadlessPrintsPrefixedLinesOnce(t *testing.T) {
-	f := newFake()
-	f.logs["api/"].Add(supervisor.System, "built in 1s")
-	var out bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // one final flush only
-	Headless(ctx, f, &out, plain())
-	got := out.String()
-	for _, want := range []string{"default/0 | default line a\n", "api/0 | Traceback: boom\n", "api | [appdeck] built in 1s\n"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
-	}
-	if n := strings.Count(got, "default/0 |"); n != 50 {
-		t.Errorf("%d default/0 lines, want 50", n)
 	}
 }
