@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/appdeck/appdeck/ui"
 )
 
 // options are the flags of `appdeck` and `appdeck demo`.
@@ -20,6 +22,12 @@ type options struct {
 	grace     time.Duration
 	project   string
 	logLines  int
+
+	// Control API and headless output.
+	adminHost     string
+	adminPortSet  bool // --admin-port was given: a busy port is an error, not a fallback
+	logFormat     ui.Format
+	exitOnFailure bool
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -31,6 +39,8 @@ Usage:
   appdeck demo [flags]           run the built-in demo app (no files needed)
   appdeck validate [PATH ...]    check the configuration, print every problem;
                                  exit 0 when valid, 2 when not
+  appdeck ctl COMMAND ...        drive a running appdeck: status, restart, logs, …
+                                 (see appdeck ctl --help)
   appdeck version                print the version
 
 Examples:
@@ -39,6 +49,7 @@ Examples:
   appdeck --port 9000 --env DEBUG=1 .      services on 9000, 9001, …; extra variable
   appdeck --headless > run.log             plain "service/instance | line" logs
   appdeck validate app.yaml                list problems as file:line:col
+  appdeck --log-format json --exit-on-failure   CI: JSON lines, exit 1 on a failed build
 
 Flags:
 `
@@ -59,6 +70,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
+	// Control API and headless output.
+	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; anything but loopback exposes it (its changes still need the token)")
+	fs.Var(&o.logFormat, "log-format", "headless output: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
+	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -102,6 +117,8 @@ func parseArgs(args []string) (options, []string, error) {
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
 	}
+	fs.Visit(func(f *flag.Flag) { o.adminPortSet = o.adminPortSet || f.Name == "admin-port" })
+	o.headless = o.headless || o.exitOnFailure || o.logFormat == ui.JSONFormat
 	return o, paths, nil
 }
 
