@@ -54,8 +54,9 @@ type control struct {
 // a warning.
 func startControl(l net.Listener, sup *supervisor.Supervisor, o options, name, root string) *control {
 	token := admin.NewToken()
+	exposed := !isLoopback(o.adminHost)
 	srv := admin.New(admin.Options{
-		Sup: sup, Token: token, App: name,
+		Sup: sup, Token: token, App: name, TokenForReads: exposed,
 		Hosts: admin.AllowedHosts(o.adminHost), ServiceHost: displayHost(o.host),
 	})
 	go func() {
@@ -74,7 +75,21 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, name, r
 		fmt.Fprintf(os.Stderr, "appdeck: %v; `appdeck ctl` needs --admin %s\n", err, c.state.Admin)
 	}
 	c.path = path
+	if exposed {
+		fmt.Fprintf(os.Stderr, "appdeck: the admin API (%s) can be reached from other machines, so every "+
+			"/api/ call needs its token (appdeck ctl reads it from the state file; elsewhere set APPDECK_TOKEN)\n", c.url)
+	}
 	return c
+}
+
+// isLoopback reports whether a bind address keeps a server on this
+// machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // close stops the API and removes the state file.

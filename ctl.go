@@ -257,18 +257,26 @@ func tokenFor(u *url.URL) string {
 	return ""
 }
 
-// sameHostPort compares two host:port pairs, taking localhost and the
-// loopback addresses as one.
+// sameHostPort compares two host:port pairs, taking every address of
+// this machine (localhost, loopback, its interfaces' addresses) as one.
 func sameHostPort(a, b string) bool {
 	ah, ap, _ := net.SplitHostPort(a)
 	bh, bp, _ := net.SplitHostPort(b)
-	loop := func(h string) string {
-		if ip := net.ParseIP(h); h == "localhost" || ip != nil && ip.IsLoopback() {
-			return "loopback"
-		}
-		return h
+	return ap == bp && (ah == bh || isLocalHost(ah) && isLocalHost(bh))
+}
+
+func isLocalHost(h string) bool {
+	ip := net.ParseIP(h)
+	if h == "localhost" || ip != nil && ip.IsLoopback() {
+		return true
 	}
-	return ap == bp && loop(ah) == loop(bh)
+	addrs, _ := net.InterfaceAddrs() // without them, only loopback counts: fine
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func notFoundMessage(wd string, err error) string {
@@ -301,8 +309,8 @@ func (c *ctlRun) explain(err error) error {
 		return &exitError{exitNotRunning, fmt.Errorf("appdeck is not running at %s: %w", c.where, errors.Unwrap(err))}
 	case errors.As(err, &ae) && ae.Status == 400:
 		return &exitError{exitUsage, err}
-	case errors.As(err, &ae) && ae.Status == 401:
-		return &exitError{exitFailure, fmt.Errorf("%s (the token comes from appdeck's state file, or APPDECK_TOKEN)", ae.Message)}
+	case errors.As(err, &ae) && ae.Status == 401 && c.opts.admin != "":
+		return &exitError{exitFailure, fmt.Errorf("%s refused the token: set APPDECK_TOKEN to the token in that appdeck's state file", c.where)}
 	}
 	return &exitError{exitFailure, err}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/appdeck/appdeck/admin"
+	"github.com/appdeck/appdeck/proxy"
+	"github.com/appdeck/appdeck/supervisor"
 	"github.com/appdeck/appdeck/ui"
 )
 
@@ -313,7 +315,7 @@ func (c *ctlRun) requests(args []string) error {
 			return err
 		}
 		p := c.printer(services)
-		show = func(r admin.Request) { p.Request(r.Record()) }
+		show = func(r admin.Request) { p.Request(requestRecord(r)) }
 	}
 	if c.opts.follow {
 		return c.client.FollowRequests(c.ctx, q, show)
@@ -323,6 +325,15 @@ func (c *ctlRun) requests(args []string) error {
 		show(r)
 	}
 	return err
+}
+
+// requestRecord turns a request of the API back into the supervisor's
+// form, for the printer the headless mode uses.
+func requestRecord(r admin.Request) supervisor.Request {
+	return supervisor.Request{Seq: r.Seq, Outcome: proxy.Outcome{
+		Start: r.Time, Service: r.Service, Instance: r.Instance, Method: r.Method, Path: r.Path,
+		Status: r.Status, Bytes: r.Bytes, Latency: time.Duration(r.LatencyMS * float64(time.Millisecond)), Route: r.Route,
+	}}
 }
 
 // wait polls until every service (or the one named) is ready. It also

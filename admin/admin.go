@@ -45,6 +45,9 @@ type Options struct {
 	Hosts []string
 	// ServiceHost is the host in services' URLs, as a browser should use it.
 	ServiceHost string
+	// TokenForReads makes every /api/ call need the token, reads too: for
+	// an API reachable from other machines, whose logs may hold secrets.
+	TokenForReads bool
 }
 
 // Server is the control API. It is an http.Handler; Serve runs it.

@@ -157,6 +157,30 @@ func TestGuardChecksHostOriginAndToken(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", tc.name, status, body, tc.status, tc.body)
 		}
 	}
+	// Exposed beyond loopback, reads of the API need the token too; the
+	// status page and /healthz do not.
+	exposed := New(Options{Sup: e.sup, Token: testToken, TokenForReads: true})
+	for _, tc := range []struct {
+		path   string
+		header http.Header
+		status int
+	}{
+		{"/api/logs", nil, 401},
+		{"/api/services", bearer, 200},
+		{"/", nil, 200},
+		{"/healthz", nil, 200},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "http://127.0.0.1:8000"+tc.path, nil)
+		req.Header = tc.header
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		exposed.ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("exposed GET %s: %d, want %d", tc.path, rec.Code, tc.status)
+		}
+	}
 	// Nothing changed: the refused restart did not happen.
 	for _, in := range e.waitReady(t, 2) {
 		if in.Restarts != 0 {

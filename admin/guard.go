@@ -13,7 +13,8 @@ import (
 
 // guard checks what every request must pass: a Host that names this
 // machine (400), no foreign Origin (403), and for every call that can
-// change something, the token (401).
+// change something (and every API call when TokenForReads), the token
+// (401).
 func (s *Server) guard(r *http.Request) error {
 	if !s.hostAllowed(r.Host) {
 		return errorf(http.StatusBadRequest, fmt.Sprintf(
@@ -23,15 +24,15 @@ func (s *Server) guard(r *http.Request) error {
 	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
 		return errorf(http.StatusForbidden, fmt.Sprintf("cross-origin request from %q refused", o))
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+	if read && !(s.opts.TokenForReads && strings.HasPrefix(r.URL.Path, "/api/")) {
 		return nil
 	}
 	if !s.tokenOK(r.Header.Get("Authorization")) {
 		return &apiError{
 			status: http.StatusUnauthorized,
 			header: http.Header{"Www-Authenticate": {`Bearer realm="appdeck"`}},
-			msg: "this call changes state and needs the token appdeck wrote to its state file: " +
+			msg: "this call needs the token appdeck wrote to its state file: " +
 				"use `appdeck ctl`, or send \"Authorization: Bearer TOKEN\"",
 		}
 	}

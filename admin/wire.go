@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/supervisor"
 )
 
@@ -156,14 +155,6 @@ func requestOf(r supervisor.Request) Request {
 		Seq: r.Seq, Time: o.Start, Service: o.Service, Instance: o.Instance, Method: o.Method,
 		Path: o.Path, Status: o.Status, Bytes: o.Bytes, LatencyMS: ms(o.Latency), Route: o.Route,
 	}
-}
-
-// Record turns a request back into the supervisor's form.
-func (r Request) Record() supervisor.Request {
-	return supervisor.Request{Seq: r.Seq, Outcome: proxy.Outcome{
-		Start: r.Time, Service: r.Service, Instance: r.Instance, Method: r.Method, Path: r.Path,
-		Status: r.Status, Bytes: r.Bytes, Latency: time.Duration(r.LatencyMS * float64(time.Millisecond)), Route: r.Route,
-	}}
 }
 
 var eventKinds = map[supervisor.EventKind]string{
