@@ -49,13 +49,15 @@ Examples:
   appdeck --port 9000 --env DEBUG=1 .      services on 9000, 9001, …; extra variable
   appdeck --headless > run.log             plain "service/instance | line" logs
   appdeck validate app.yaml                list problems as file:line:col
-  appdeck --log-format json --exit-on-failure   CI: JSON lines, exit 1 on a failed build
+  appdeck --log-format json --exit-on-failure
+                                           CI: JSON lines; exit 1 if a build fails
 
 Flags:
 `
 
 const usageFooter = `
-Exit codes: 0 stopped normally, 1 the app could not run, 2 bad flags or config.
+Exit codes: 0 stopped normally, 1 the app could not run (or --exit-on-failure
+stopped it), 2 bad flags or config.
 NO_COLOR=1 in the environment has the same effect as --no-color.
 `
 
@@ -71,8 +73,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
 	// Control API and headless output.
-	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; anything but loopback exposes it (its changes still need the token)")
-	fs.Var(&o.logFormat, "log-format", "headless output: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
+	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; beyond loopback, every API call needs the token")
+	fs.Var(&o.logFormat, "log-format", "headless output `format`: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
 	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs

@@ -362,6 +362,23 @@ func TestRequestsFollowAndList(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Bytes != 2 || got[0].Method != "GET" {
 		t.Errorf("list: %+v %v", got, err)
 	}
+	for _, p := range []string{"/two", "/three"} {
+		if _, err := http.Get(e.front.URL + p); err != nil {
+			t.Fatal(err)
+		}
+		select { // recorded once the front server is done with it
+		case <-reqs:
+		case <-ctx.Done():
+			t.Fatal("the request never came")
+		}
+	}
+	got, err = e.client.Requests(ctx, url.Values{"tail": {"2"}})
+	if err != nil || len(got) != 2 || got[0].Path != "/two" || got[1].Path != "/three" {
+		t.Errorf("tail 2: %+v %v", got, err)
+	}
+	if got, err = e.client.Requests(ctx, url.Values{"service": {"nope"}}); err == nil {
+		t.Errorf("unknown service: %+v, want 404", got)
+	}
 }
 
 func TestEventsStartWithASnapshot(t *testing.T) {

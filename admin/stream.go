@@ -150,19 +150,14 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur := supervisor.NewLogCursor(s.opts.Sup, service, instance)
-	cur.Tail(q.tail)
-	backlog := cur.Read(math.MaxInt32)
-	if q.tail > 0 && len(backlog) > q.tail {
-		backlog = backlog[len(backlog)-q.tail:] // the last lines of all the logs together
-	}
 	keep := func(e supervisor.LogEntry) bool { return e.Time.Compare(q.since) >= 0 }
+	cur := supervisor.NewLogCursor(s.opts.Sup, service, instance)
+	cur.Tail(q.tail) // each log's last lines hold the last lines of all of them
+	backlog := lastN(filter(cur.Read(math.MaxInt32), keep), q.tail)
 	if !q.follow {
-		out := []LogLine{}
+		out := make([]LogLine, 0, len(backlog))
 		for _, e := range backlog {
-			if keep(e) {
-				out = append(out, logLineOf(e))
-			}
+			out = append(out, logLineOf(e))
 		}
 		writeJSON(w, http.StatusOK, out)
 		return nil
@@ -172,19 +167,34 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.follow(r.Context(), e, func() (bool, error) {
-		sent := false
 		for _, l := range backlog {
-			if keep(l) {
-				if err := e.send("log", 0, logLineOf(l)); err != nil {
-					return sent, err
-				}
-				sent = true
+			if err := e.send("log", 0, logLineOf(l)); err != nil {
+				return true, err
 			}
 		}
-		backlog = cur.Read(math.MaxInt32)
+		sent := len(backlog) > 0
+		backlog = filter(cur.Read(math.MaxInt32), keep)
 		return sent, nil
 	})
 	return nil
+}
+
+func filter[T any](items []T, keep func(T) bool) []T {
+	out := items[:0]
+	for _, it := range items {
+		if keep(it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// lastN keeps the last n items; n == 0 keeps all.
+func lastN[T any](items []T, n int) []T {
+	if n > 0 && len(items) > n {
+		return items[len(items)-n:]
+	}
+	return items
 }
 
 // requests answers GET /api/requests?service=&since=&tail=&follow=1 like
@@ -203,11 +213,8 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 	}
 	ring := s.opts.Sup.Requests()
 	next := uint64(1)
-	if q.tail > 0 {
-		next = ring.Next() - uint64(min(q.tail, ring.Len()))
-	}
 	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && q.follow {
-		next = id + 1
+		next = id + 1 // an EventSource reconnecting
 	}
 	keep := func(rq supervisor.Request) bool {
 		return (service == "" || rq.Service == service) && rq.Start.Compare(q.since) >= 0
@@ -217,14 +224,13 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 		if len(rs) > 0 {
 			next = rs[len(rs)-1].Seq + 1
 		}
-		return rs
+		return filter(rs, keep)
 	}
+	backlog := lastN(read(), q.tail)
 	if !q.follow {
-		out := []Request{}
-		for _, rq := range read() {
-			if keep(rq) {
-				out = append(out, requestOf(rq))
-			}
+		out := make([]Request, 0, len(backlog))
+		for _, rq := range backlog {
+			out = append(out, requestOf(rq))
 		}
 		writeJSON(w, http.StatusOK, out)
 		return nil
@@ -234,15 +240,13 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.follow(r.Context(), e, func() (bool, error) {
-		sent := false
-		for _, rq := range read() {
-			if keep(rq) {
-				if err := e.send("request", rq.Seq, requestOf(rq)); err != nil {
-					return sent, err
-				}
-				sent = true
+		for _, rq := range backlog {
+			if err := e.send("request", rq.Seq, requestOf(rq)); err != nil {
+				return true, err
 			}
 		}
+		sent := len(backlog) > 0
+		backlog = read()
 		return sent, nil
 	})
 	return nil
