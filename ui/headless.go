@@ -16,9 +16,10 @@ import (
 // easy to tell apart; ANSI colours follow the user's terminal theme.
 var servicePalette = []lipgloss.Color{"6", "5", "3", "2", "4", "13", "14", "11"}
 
-// HeadlessSource is what the headless printer follows.
+// HeadlessSource is what the headless printer follows. It is declared
+// apart from Source so that the dashboard's needs can grow on their own.
 type HeadlessSource interface {
-	Source
+	supervisor.LogSource
 	Requests() *supervisor.Ring[supervisor.Request]
 }
 
