@@ -101,7 +101,7 @@ func serve(args []string, name string) error {
 		}
 		go servers[i].Serve(listeners[i])
 	}
-	ctl := startControl(adminL, sup, o, name, appRoot(paths, app))
+	api := startControl(adminL, sup, o, name, appRoot(paths, app))
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
@@ -112,12 +112,12 @@ func serve(args []string, name string) error {
 		}
 		sup.Stop()
 	}()
-	defer ctl.close() // first: stop answering before the instances go
+	defer api.close() // first: stop answering before the instances go
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {
-		return runHeadless(sup, app, o, r, ctl.url, watch)
+		return runHeadless(sup, app, o, r, api.url, watch)
 	}
-	return runDashboard(sup, ui.Header{App: name, Host: displayHost(o.host), Admin: ctl.url}, r)
+	return runDashboard(sup, ui.Header{App: name, Host: displayHost(o.host), Admin: api.url}, r)
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
