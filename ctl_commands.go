@@ -362,7 +362,7 @@ func (c *ctlRun) wait(args []string) error {
 		}
 		select {
 		case <-c.ctx.Done():
-			return c.ctx.Err()
+			return fmt.Errorf("interrupted before ready: %w", last)
 		case <-deadline.C:
 			if isNotRunning(last) {
 				return last

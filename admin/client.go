@@ -78,12 +78,6 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	return nil
 }
 
-// Health asks GET /healthz.
-func (c *Client) Health(ctx context.Context) (Health, error) {
-	var h Health
-	return h, c.call(ctx, http.MethodGet, "/healthz", nil, &h)
-}
-
 // Services lists every service and its instances.
 func (c *Client) Services(ctx context.Context) ([]Service, error) {
 	var s []Service

@@ -27,8 +27,8 @@ type State struct {
 // ErrNoState means no running appdeck serves the directory.
 var ErrNoState = errors.New("no appdeck is running for this directory")
 
-// StateDir is where state files are kept.
-func StateDir() (string, error) {
+// stateDir is where state files are kept.
+func stateDir() (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the cache directory: %w", err)
@@ -49,9 +49,9 @@ func Canonical(dir string) string {
 	return abs
 }
 
-// StatePath is the state file of the appdeck serving root.
-func StatePath(root string) (string, error) {
-	dir, err := StateDir()
+// statePath is the state file of the appdeck serving root.
+func statePath(root string) (string, error) {
+	dir, err := stateDir()
 	if err != nil {
 		return "", err
 	}
@@ -64,7 +64,7 @@ func StatePath(root string) (string, error) {
 // newest one is the one ctl talks to.
 func WriteState(st State) (string, error) {
 	st.Root = Canonical(st.Root)
-	path, err := StatePath(st.Root)
+	path, err := statePath(st.Root)
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +120,7 @@ func readState(path string) (State, error) {
 // without cleaning up is removed on the way.
 func FindState(dir string) (State, error) {
 	for d := Canonical(dir); ; d = filepath.Dir(d) {
-		path, err := StatePath(d)
+		path, err := statePath(d)
 		if err != nil {
 			return State{}, err
 		}
@@ -139,7 +139,7 @@ func FindState(dir string) (State, error) {
 // RunningStates returns the states of every running appdeck, removing the
 // files of those that died.
 func RunningStates() []State {
-	dir, err := StateDir()
+	dir, err := stateDir()
 	if err != nil {
 		return nil
 	}

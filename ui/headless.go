@@ -195,7 +195,7 @@ func (p *Printer) logLine(t time.Time, service, instance string, s supervisor.St
 // Request prints an access line: method, path, status, size and latency.
 func (p *Printer) Request(r supervisor.Request) {
 	o := r.Outcome
-	text := fmt.Sprintf("%s %s %d %s %s", o.Method, o.Path, o.Status, FormatBytes(o.Bytes), FormatLatency(o.Latency))
+	text := fmt.Sprintf("%s %s %d %s %s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency))
 	if p.format == JSONFormat {
 		p.writeJSON(jsonLine{
 			Time: o.Start, Service: o.Service, Instance: o.Instance, Stream: "request", Line: text,
@@ -209,7 +209,7 @@ func (p *Printer) Request(r supervisor.Request) {
 		status = p.status[class].Render(status)
 	}
 	fmt.Fprintf(p.w, "%s [request] %s %s %s %s %s\n", p.prefix(o.Service, o.Instance),
-		o.Method, o.Path, status, FormatBytes(o.Bytes), FormatLatency(o.Latency))
+		o.Method, o.Path, status, formatBytes(o.Bytes), FormatLatency(o.Latency))
 }
 
 // Note prints one of appdeck's own lines, such as where a service listens.
@@ -222,8 +222,8 @@ func (p *Printer) Note(format string, a ...any) {
 	fmt.Fprintf(p.w, "appdeck: %s\n", text)
 }
 
-// FormatBytes writes a size the way access logs do: 512B, 1.5kB, 2.0MB.
-func FormatBytes(n int64) string {
+// formatBytes writes a size the way access logs do: 512B, 1.5kB, 2.0MB.
+func formatBytes(n int64) string {
 	switch {
 	case n < 1000:
 		return fmt.Sprintf("%dB", n)

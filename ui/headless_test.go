@@ -161,8 +161,8 @@ func TestFormatLatencyAndBytes(t *testing.T) {
 		n    int64
 		want string
 	}{{13, "13B"}, {1536, "1.5kB"}, {2_500_000, "2.5MB"}} {
-		if got := FormatBytes(tc.n); got != tc.want {
-			t.Errorf("FormatBytes(%d) = %s, want %s", tc.n, got, tc.want)
+		if got := formatBytes(tc.n); got != tc.want {
+			t.Errorf("formatBytes(%d) = %s, want %s", tc.n, got, tc.want)
 		}
 	}
 }
