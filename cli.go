@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appdeck/appdeck/themes"
+	"github.com/appdeck/appdeck/ui"
 )
 
 // options are the flags of `appdeck` and `appdeck demo`.
@@ -27,6 +28,11 @@ type options struct {
 	themeArg string       // --theme as given
 	theme    themes.Theme // loaded from themeArg; zero when not given
 	mouse    bool
+	// Control API and headless output.
+	adminHost     string
+	adminPortSet  bool // --admin-port was given: a busy port is an error, not a fallback
+	logFormat     ui.Format
+	exitOnFailure bool
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -38,6 +44,8 @@ Usage:
   appdeck demo [flags]           run the built-in demo app (no files needed)
   appdeck validate [PATH ...]    check the configuration, print every problem;
                                  exit 0 when valid, 2 when not
+  appdeck ctl COMMAND ...        drive a running appdeck: status, restart, logs, …
+                                 (see appdeck ctl --help)
   appdeck version                print the version
 
 Examples:
@@ -46,12 +54,15 @@ Examples:
   appdeck --port 9000 --env DEBUG=1 .      services on 9000, 9001, …; extra variable
   appdeck --headless > run.log             plain "service/instance | line" logs
   appdeck validate app.yaml                list problems as file:line:col
+  appdeck --log-format json --exit-on-failure
+                                           CI: JSON lines; exit 1 if a build fails
 
 Flags:
 `
 
 const usageFooter = `
-Exit codes: 0 stopped normally, 1 the app could not run, 2 bad flags or config.
+Exit codes: 0 stopped normally, 1 the app could not run (or --exit-on-failure
+stopped it), 2 bad flags or config.
 NO_COLOR=1 in the environment has the same effect as --no-color.
 `
 
@@ -68,6 +79,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
 	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, or a YAML `FILE` (default: dark, or light on a light background)")
 	fs.BoolVar(&o.mouse, "mouse", false, "mouse in the dashboard: click to select, wheel to scroll (off: the terminal keeps text selection)")
+	// Control API and headless output.
+	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; beyond loopback, every API call needs the token")
+	fs.Var(&o.logFormat, "log-format", "headless output `format`: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
+	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -132,6 +147,8 @@ func parseArgs(args []string) (options, []string, error) {
 		}
 		o.theme = t
 	}
+	fs.Visit(func(f *flag.Flag) { o.adminPortSet = o.adminPortSet || f.Name == "admin-port" })
+	o.headless = o.headless || o.exitOnFailure || o.logFormat == ui.JSONFormat
 	return o, paths, nil
 }
 

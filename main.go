@@ -37,6 +37,8 @@ func run(args []string) int {
 		err = validate(args[1:])
 	case "demo":
 		err = demo(args[1:])
+	case "ctl":
+		err = ctl(args[1:])
 	case "help":
 		usage(os.Stdout)
 		return exitOK

@@ -92,12 +92,17 @@ func serve(args []string, name string) error {
 	if err != nil {
 		return err
 	}
+	adminL, err := listenAdmin(o)
+	if err != nil {
+		closeAll(listeners)
+		return err
+	}
 	sup, err := supervisor.New(supervisor.Options{
 		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
 		Project: o.project, LogLines: o.logLines, Ports: ports,
 	})
 	if err != nil {
-		closeAll(listeners)
+		closeAll(append(listeners, adminL))
 		return &exitError{exitUsage, err}
 	}
 	servers := make([]*http.Server, len(listeners))
@@ -109,6 +114,8 @@ func serve(args []string, name string) error {
 		}
 		go servers[i].Serve(listeners[i])
 	}
+	api := startControl(adminL, sup, o, name, appRoot(paths, app))
+	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -118,23 +125,42 @@ func serve(args []string, name string) error {
 		}
 		sup.Stop()
 	}()
+	defer api.close() // first: stop answering before the instances go
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {
-		return runHeadless(sup, app, o, r)
+		return runHeadless(sup, app, o, r, api.url, watch)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: name, Host: displayHost(o.host)}, r)
+	return runDashboard(sup, app, o, ui.Header{App: name, Host: displayHost(o.host), Admin: api.url}, r)
 }
 
-func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer) error {
+// runHeadless prints logs and access lines until a signal, or until a
+// service fails when watch is set (--exit-on-failure).
+func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch) error {
+	var names []string
 	for _, svc := range app.Services {
-		fmt.Printf("appdeck: service %q on http://%s\n", svc.Name,
+		names = append(names, svc.Name)
+	}
+	p := ui.NewPrinter(os.Stdout, o.logFormat, r, names)
+	for _, svc := range app.Services {
+		p.Note("service %q on http://%s", svc.Name,
 			net.JoinHostPort(displayHost(o.host), strconv.Itoa(portOf(sup, svc.Name))))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	p.Note("admin API and status page on %s (drive it with appdeck ctl)", adminURL)
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go forceOnSecondSignal(ctx)
-	ui.Headless(ctx, sup, os.Stdout, r)
-	fmt.Println("appdeck: stopping (press Ctrl-C again to kill at once)")
+	go forceOnSecondSignal(sig)
+	ctx, fail := context.WithCancelCause(sig)
+	defer fail(nil)
+	if watch != nil {
+		go watch.run(ctx, fail)
+	}
+	ui.Headless(ctx, sup, p)
+	var failed *serviceFailure
+	if errors.As(context.Cause(ctx), &failed) {
+		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
+		return &exitError{exitFailure, errQuiet}
+	}
+	p.Note("stopping (press Ctrl-C again to kill at once)")
 	return nil
 }
 

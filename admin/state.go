@@ -1,0 +1,168 @@
+package admin
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// State is what a running appdeck writes so that `appdeck ctl` can find
+// it: where its admin API listens and the token that state-changing calls
+// need. The file lives in the user's cache directory, named after the
+// app's directory, readable by the user only; nothing goes into the app.
+type State struct {
+	PID     int       `json:"pid"`
+	Admin   string    `json:"admin"` // the API's base URL: http://127.0.0.1:8000
+	Token   string    `json:"token"`
+	App     string    `json:"app"`  // the app's name
+	Root    string    `json:"root"` // the app's directory, canonical
+	Started time.Time `json:"started"`
+}
+
+// ErrNoState means no running appdeck serves the directory.
+var ErrNoState = errors.New("no appdeck is running for this directory")
+
+// stateDir is where state files are kept.
+func stateDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory: %w", err)
+	}
+	return filepath.Join(base, "appdeck", "run"), nil
+}
+
+// Canonical makes a directory comparable: absolute, symbolic links
+// resolved (when it exists).
+func Canonical(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}
+
+// statePath is the state file of the appdeck serving root.
+func statePath(root string) (string, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(Canonical(root)))
+	return filepath.Join(dir, fmt.Sprintf("%x.json", sum[:8])), nil
+}
+
+// WriteState writes st, mode 0600, for st.Root and returns the file's
+// path. Another appdeck serving the same directory is replaced: the
+// newest one is the one ctl talks to.
+func WriteState(st State) (string, error) {
+	st.Root = Canonical(st.Root)
+	path, err := statePath(st.Root)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("writing the state file: %w", err)
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	// Written beside and renamed into place, so that a reader never sees
+	// half a file; CreateTemp makes it 0600.
+	f, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	if err != nil {
+		return "", fmt.Errorf("writing the state file: %w", err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing the state file: %w", err)
+	}
+	return path, nil
+}
+
+// RemoveState removes the state file at path if it is still st's: a
+// newer appdeck for the same app may have replaced it.
+func RemoveState(path string, st State) {
+	if cur, err := readState(path); err == nil && cur.Token == st.Token {
+		os.Remove(path)
+	}
+}
+
+func readState(path string) (State, error) {
+	var st State
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// FindState returns the state of the running appdeck that serves dir or
+// the nearest directory above it. A file left by an appdeck that died
+// without cleaning up is removed on the way.
+func FindState(dir string) (State, error) {
+	for d := Canonical(dir); ; d = filepath.Dir(d) {
+		path, err := statePath(d)
+		if err != nil {
+			return State{}, err
+		}
+		if st, err := readState(path); err == nil {
+			if alive(st.PID) {
+				return st, nil
+			}
+			os.Remove(path)
+		}
+		if filepath.Dir(d) == d {
+			return State{}, ErrNoState
+		}
+	}
+}
+
+// RunningStates returns the states of every running appdeck, removing the
+// files of those that died.
+func RunningStates() []State {
+	dir, err := stateDir()
+	if err != nil {
+		return nil
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.json")) // the pattern is valid
+	var out []State
+	for _, p := range paths {
+		st, err := readState(p)
+		switch {
+		case err != nil:
+		case alive(st.PID):
+			out = append(out, st)
+		default:
+			os.Remove(p)
+		}
+	}
+	return out
+}
+
+// alive reports whether a process with that pid exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -1,0 +1,93 @@
+package admin
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateIsPrivateFoundFromBelowAndRemovedOnlyByItsOwner(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	app := t.TempDir()
+	sub := filepath.Join(app, "web", "static")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st := State{PID: os.Getpid(), Admin: "http://127.0.0.1:8000", Token: "t1", App: "app", Root: app, Started: time.Now()}
+	path, err := WriteState(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(path, filepath.Join(cache, "appdeck", "run")+string(filepath.Separator)) {
+		t.Errorf("state file %s is not in the user's cache directory", path)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("state directory mode %v, %v; want 0700", fi.Mode(), err)
+	}
+	if entries, _ := os.ReadDir(app); len(entries) != 1 { // only web/
+		t.Errorf("something was written into the app directory: %v", entries)
+	}
+
+	for _, dir := range []string{app, sub} {
+		got, err := FindState(dir)
+		if err != nil || got.Token != "t1" || got.Root != Canonical(app) {
+			t.Errorf("FindState(%s) = %+v, %v", dir, got, err)
+		}
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(sub, link); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := FindState(link); err != nil || got.Token != "t1" {
+		t.Errorf("through a symbolic link: %+v, %v", got, err)
+	}
+	if _, err := FindState(t.TempDir()); !errors.Is(err, ErrNoState) {
+		t.Errorf("elsewhere: %v, want ErrNoState", err)
+	}
+	if got := RunningStates(); len(got) != 1 || got[0].Token != "t1" {
+		t.Errorf("RunningStates = %+v", got)
+	}
+
+	// A newer appdeck for the same app took the file over: the older
+	// one's clean exit must leave it.
+	newer := st
+	newer.Token = "t2"
+	if _, err := WriteState(newer); err != nil {
+		t.Fatal(err)
+	}
+	RemoveState(path, st)
+	if got, err := FindState(app); err != nil || got.Token != "t2" {
+		t.Errorf("the newer state was removed: %+v, %v", got, err)
+	}
+	RemoveState(path, newer)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("state file still there after RemoveState: %v", err)
+	}
+}
+
+func TestStateOfADeadProcessIsIgnoredAndRemoved(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	path, err := WriteState(State{PID: cmd.Process.Pid, Token: "x", Root: app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindState(app); !errors.Is(err, ErrNoState) {
+		t.Errorf("FindState: %v, want ErrNoState", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("stale state file kept: %v", err)
+	}
+}
