@@ -20,6 +20,9 @@ type options struct {
 	grace     time.Duration
 	project   string
 	logLines  int
+
+	// Runtimes (issue 3).
+	pythonVenv bool
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -59,6 +62,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
+
+	// Runtimes (issue 3).
+	fs.BoolVar(&o.pythonVenv, "python-venv", false, "install each Python service's requirements.txt into a virtualenv in appdeck's cache (again only when the file changes)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
