@@ -112,6 +112,12 @@ func TestBrokenPHPIsABadEnvironment(t *testing.T) {
 		"libxml2.so.2: cannot open shared object file")
 }
 
+func TestPythonWithoutMainPy(t *testing.T) {
+	dir := writeApp(t, map[string]string{"app.yaml": "runtime: python312\n", "app.py": ""})
+	runApp(t, dir, runtimes.Options{}).checkErrorPage("The Python application has no main.py.",
+		"so App Engine&#39;s default runs `gunicorn -b :$PORT main:app`, which needs main.py in "+dir)
+}
+
 func TestPHPWithoutFrontController(t *testing.T) {
 	requireTools(t, "php")
 	dir := writeApp(t, map[string]string{"app.yaml": "runtime: php83\nentrypoint: serve web/front.php\n"})

@@ -29,6 +29,11 @@ func (python) Build(ctx context.Context, b Build, out io.Writer) (Artifact, erro
 	svc := b.Service
 	command := svc.Entrypoint
 	if command == "" {
+		if !exists(filepath.Join(svc.Dir, "main.py")) {
+			return Artifact{}, &BuildError{Runtime: "Python", Title: "The Python application has no main.py.",
+				Output: fmt.Sprintf("%s has no entrypoint, so App Engine's default runs `gunicorn -b :$PORT main:app`, "+
+					"which needs main.py in %s defining app: add it, or set an `entrypoint:`", svc.File, svc.Dir)}
+		}
 		command = pythonDefaultEntrypoint
 	}
 	// Output goes to the log line by line as it is written.

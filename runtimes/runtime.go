@@ -96,12 +96,15 @@ type BuildError struct {
 	Output string
 }
 
+// Error is one line for logs: the reason, or the page's heading and the
+// command that failed.
 func (e *BuildError) Error() string {
 	if e.Command == "" {
 		first, _, _ := strings.Cut(strings.TrimSpace(e.Output), "\n")
 		return first
 	}
-	return fmt.Sprintf("the %s application could not be built (%s)", e.Runtime, e.Command)
+	title, _ := e.Page()
+	return fmt.Sprintf("%s (%s)", strings.TrimSuffix(title, "."), e.Command)
 }
 
 // Page returns the heading and the preformatted text of the error page.
