@@ -1,6 +1,7 @@
 package runtimes
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -68,7 +69,7 @@ func Environ(svc *config.Service, inst Instance, runtimeEnv ...string) (env []st
 // sets (GAE_MODULE_NAME …), which libraries such as
 // google.golang.org/appengine still read.
 func standard(svc *config.Service, inst Instance) [][2]string {
-	project := firstNonEmpty(inst.Project, os.Getenv("GOOGLE_CLOUD_PROJECT"),
+	project := cmp.Or(inst.Project, os.Getenv("GOOGLE_CLOUD_PROJECT"),
 		"test") // what dev_appserver.py reports when nothing names the project
 	deployment := deploymentID(inst.Version)
 	vars := [][2]string{
@@ -112,15 +113,6 @@ func deploymentID(version string) string {
 	h := fnv.New64a()
 	h.Write([]byte(version))
 	return fmt.Sprintf("%018d", h.Sum64()%1e18)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // Handover is how an instance tells appdeck the port it serves on: the
