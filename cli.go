@@ -33,6 +33,8 @@ type options struct {
 	adminPortSet  bool // --admin-port was given: a busy port is an error, not a fallback
 	logFormat     ui.Format
 	exitOnFailure bool
+	// Runtimes.
+	pythonVenv bool
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -83,6 +85,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; beyond loopback, every API call needs the token")
 	fs.Var(&o.logFormat, "log-format", "headless output `format`: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
 	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
+
+	// Runtimes.
+	fs.BoolVar(&o.pythonVenv, "python-venv", false, "install each Python service's requirements.txt into a virtualenv in appdeck's cache (again only when the file changes)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }

@@ -100,6 +100,7 @@ func serve(args []string, name string) error {
 	sup, err := supervisor.New(supervisor.Options{
 		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
 		Project: o.project, LogLines: o.logLines, Ports: ports,
+		Runtimes: runtimes.Options{PythonVenv: o.pythonVenv},
 	})
 	if err != nil {
 		closeAll(append(listeners, adminL))

@@ -1,7 +1,6 @@
 package runtimes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,43 +8,60 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/appdeck/appdeck/config"
 )
 
-// goRuntime builds the service with the local go tool into the cache
-// directory and runs the binary, handing it the port in $PORT.
-type goRuntime struct{}
+// goRuntime builds the service's main package with the local go tool into
+// the cache directory, only when its sources changed, and runs the binary,
+// handing it the port in $PORT.
+type goRuntime struct{ launch }
 
 func (goRuntime) Name() string { return "go" }
 
 func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, error) {
 	svc := b.Service
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return Artifact{}, missingTool("Go", "go", svc, installHints["go"])
+	}
 	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("creating cache directory: %w", err)
 	}
 	bin := filepath.Join(b.CacheDir, "app")
+	art := Artifact{Argv: []string{bin}}
 	args, err := goBuildArgs(svc, bin)
 	if err != nil {
 		return Artifact{}, err
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = svc.Dir
-	var buf bytes.Buffer
-	cmd.Stdout = io.MultiWriter(&buf, out)
-	cmd.Stderr = cmd.Stdout
-	err = cmd.Run()
+	// A fingerprint that cannot be taken (an unreadable directory) only
+	// means building every time; go build reports the real problem.
+	sum, fpErr := goFingerprint(svc, goTool, args)
+	if fpErr == nil && exists(bin) && unchanged(b.CacheDir, "go", sum) {
+		fmt.Fprintln(out, "sources unchanged since the last build; not rebuilding")
+		return art, nil
+	}
+	forget(b.CacheDir, "go")
+	cmdline := "go " + strings.Join(args, " ")
+	fmt.Fprintln(out, cmdline)
+	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{goTool}, args...)...)
 	var exitErr *exec.ExitError
 	switch {
-	case errors.Is(err, exec.ErrNotFound):
-		return Artifact{}, fmt.Errorf("go not found on PATH: install Go from https://go.dev/dl/ to run runtime %s", svc.Runtime)
 	case errors.As(err, &exitErr):
-		return Artifact{}, &BuildError{Runtime: "Go", Command: "go " + strings.Join(args, " "), Output: buf.String()}
+		return Artifact{}, &BuildError{Runtime: "Go", Command: cmdline, Output: output}
 	case err != nil:
 		return Artifact{}, fmt.Errorf("running go build: %w", err)
+	case !exists(bin): // go build -o of a package that is not main writes nothing
+		return Artifact{}, &BuildError{Runtime: "Go", Command: cmdline, Output: `Your Go app must use "package main" and must provide a func main().`}
 	}
-	return Artifact{Binary: bin}, nil
+	if fpErr == nil {
+		if err := remember(b.CacheDir, "go", sum); err != nil {
+			fmt.Fprintf(out, "warning: %v; the next start rebuilds\n", err)
+		}
+	}
+	return art, nil
 }
 
 // goBuildArgs builds the service's main package: `main:` from app.yaml, or
@@ -78,6 +94,92 @@ func goBuildArgs(svc *config.Service, bin string) ([]string, error) {
 	return args, nil
 }
 
+// goFingerprint covers everything go build reads that an edit can change:
+// every file of the module (embedded files too) and of the directories its
+// go.mod replaces modules with or its go.work uses, the go tool itself, the
+// variables that steer it, and the build arguments. Dependencies from the
+// module cache are pinned by go.sum, which is part of the module.
+func goFingerprint(svc *config.Service, goTool string, args []string) (string, error) {
+	f := newFingerprint(append([]string{"go", goTool}, args...)...)
+	f.stat(goTool)
+	for _, k := range []string{"GOFLAGS", "GOOS", "GOARCH", "GOAMD64", "CGO_ENABLED", "CC",
+		"CGO_CFLAGS", "CGO_LDFLAGS", "GOEXPERIMENT", "GOTOOLCHAIN", "GOWORK"} {
+		f.add(k + "=" + os.Getenv(k))
+	}
+	dirs := []string{svc.Dir}
+	if mod := findUp(svc.Dir, "go.mod"); mod != "" {
+		dirs = append([]string{filepath.Dir(mod)}, localDirs(mod)...)
+	}
+	if work := goWork(svc.Dir); work != "" {
+		f.stat(work)
+		dirs = append(dirs, localDirs(work)...)
+	}
+	slices.Sort(dirs)
+	for _, d := range slices.Compact(dirs) {
+		if err := f.tree(d, skipGoDir); err != nil {
+			return "", err
+		}
+	}
+	return f.sum(), nil
+}
+
+// skipGoDir reports whether the go tool ignores a directory when it builds
+// the module being walked: hidden and _ directories, testdata,
+// node_modules, and nested modules.
+func skipGoDir(path, name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") ||
+		name == "testdata" || name == "node_modules" || exists(filepath.Join(path, "go.mod"))
+}
+
+// goWork returns the go.work file go build uses for dir, or "".
+func goWork(dir string) string {
+	switch w := os.Getenv("GOWORK"); w {
+	case "off":
+		return ""
+	case "":
+		return findUp(dir, "go.work")
+	default:
+		return w
+	}
+}
+
+// localDirs returns the directories on disk that a go.mod replaces modules
+// with (`=> ../lib`) or that a go.work uses.
+func localDirs(file string) []string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var dirs []string
+	inUse := false
+	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "//")
+		fields := strings.Fields(line)
+		var target string
+		switch i := slices.Index(fields, "=>"); {
+		case len(fields) == 0:
+		case i >= 0 && i+1 < len(fields):
+			target = fields[i+1]
+		case fields[0] == "use" && len(fields) == 2 && fields[1] == "(":
+			inUse = true
+		case fields[0] == "use" && len(fields) == 2:
+			target = fields[1]
+		case fields[0] == ")":
+			inUse = false
+		case inUse:
+			target = fields[0]
+		}
+		target = strings.Trim(target, "\"`")
+		switch {
+		case filepath.IsAbs(target):
+			dirs = append(dirs, target)
+		case strings.HasPrefix(target, "."):
+			dirs = append(dirs, filepath.Join(filepath.Dir(file), target))
+		}
+	}
+	return dirs
+}
+
 // findUp returns the path of name in dir or the nearest parent that has
 // it, or "".
 func findUp(dir, name string) string {
@@ -92,9 +194,4 @@ func findUp(dir, name string) string {
 		}
 		dir = parent
 	}
-}
-
-func (goRuntime) Launch(svc *config.Service, art Artifact, inst Instance) (LaunchSpec, error) {
-	env, warnings := Environ(svc, inst)
-	return LaunchSpec{Argv: []string{art.Binary}, Dir: svc.Dir, Env: env, Warnings: warnings}, nil
 }

@@ -1,6 +1,7 @@
 // Package runtimes knows how to build an App Engine service and how to
-// launch one of its instances: one small adapter per runtime family. It does
-// not supervise anything; the supervisor runs what a LaunchSpec describes.
+// launch one of its instances: one small adapter per runtime family (Go,
+// Python, Node.js, PHP, Java, custom). It does not supervise anything; the
+// supervisor runs what a LaunchSpec describes.
 package runtimes
 
 import (
@@ -17,9 +18,11 @@ import (
 type Runtime interface {
 	// Name is the family name shown to users, e.g. "go".
 	Name() string
-	// Build prepares the service to run (Go compiles; others may do
-	// nothing) and writes its progress and tool output to out. It returns
-	// a *BuildError when the application itself is at fault.
+	// Build prepares the service to run — Go compiles, Python may fill a
+	// virtualenv, Node.js may install packages, the others check that
+	// their interpreter works — and writes its progress and tool output
+	// to out. It returns a *BuildError when the user must fix something:
+	// the application, or a missing or broken tool.
 	Build(ctx context.Context, b Build, out io.Writer) (Artifact, error)
 	// Launch describes how to start one instance.
 	Launch(svc *config.Service, art Artifact, inst Instance) (LaunchSpec, error)
@@ -31,12 +34,25 @@ type Build struct {
 	// CacheDir is a directory owned by appdeck for this service, kept
 	// between runs; never the user's app directory.
 	CacheDir string
+	Options  Options
 }
 
-// Artifact is the result of a build.
+// Options are the user's choices, from the command line, that change how
+// services are prepared.
+type Options struct {
+	// PythonVenv installs a Python service's requirements.txt into a
+	// virtualenv in the cache directory, as dev_appserver.py does.
+	PythonVenv bool
+}
+
+// Artifact is what a build produced: the program that runs an instance.
 type Artifact struct {
-	// Binary is the program a build produced, if any.
-	Binary string
+	// Argv starts an instance; "{port}" in any element is replaced by
+	// the instance's port.
+	Argv []string
+	// Env holds KEY=VALUE pairs the runtime adds, such as a virtualenv's
+	// PATH: over appdeck's own environment, under the app's variables.
+	Env []string
 }
 
 // Instance identifies the instance being launched and the values App
@@ -44,8 +60,10 @@ type Artifact struct {
 type Instance struct {
 	ID      string
 	Port    int
-	Project string // GOOGLE_CLOUD_PROJECT
+	Project string // GOOGLE_CLOUD_PROJECT; "" for $GOOGLE_CLOUD_PROJECT, else "test"
 	Version string // GAE_VERSION
+	// ServerPort is the service's front port (GAE_SERVER_PORT), 0 if none.
+	ServerPort int
 	// Extra holds KEY=VALUE pairs from --env, applied after env_variables.
 	Extra []string
 }
@@ -55,36 +73,80 @@ type LaunchSpec struct {
 	Argv []string
 	Dir  string
 	Env  []string
+	// Handover says how the process tells appdeck which port it serves
+	// on.
+	Handover Handover
 	// Warnings are problems worth telling the user about, such as an
 	// env_variables entry that tried to replace a standard variable.
 	Warnings []string
 }
 
-// BuildError is a build that failed because of the application: its
-// output is what the user needs to see to fix it.
+// BuildError is a service that cannot run until the user fixes something:
+// the application does not build, or a tool it needs is missing or broken.
+// The supervisor serves its Page in place of the application.
 type BuildError struct {
 	Runtime string // e.g. "Go"
+	// Title is the error page's heading; "" means "The <Runtime>
+	// application could not be built."
+	Title string
+	// Command is the command that failed, or "" when none ran.
 	Command string
-	Output  string
+	// Output is what the user needs to see to fix it: the tool's output,
+	// or the reason and how to fix it.
+	Output string
 }
 
+// Error is one line for logs: the reason, or the page's heading and the
+// command that failed.
 func (e *BuildError) Error() string {
-	return fmt.Sprintf("the %s application could not be built (%s)", e.Runtime, e.Command)
+	if e.Command == "" {
+		first, _, _ := strings.Cut(strings.TrimSpace(e.Output), "\n")
+		return first
+	}
+	title, _ := e.Page()
+	return fmt.Sprintf("%s (%s)", strings.TrimSuffix(title, "."), e.Command)
 }
 
-// For returns the adapter that runs svc.
+// Page returns the heading and the preformatted text of the error page.
+func (e *BuildError) Page() (title, detail string) {
+	title = e.Title
+	if title == "" {
+		title = fmt.Sprintf("The %s application could not be built.", e.Runtime)
+	}
+	detail = strings.TrimSpace(e.Output)
+	if e.Command != "" {
+		detail = fmt.Sprintf("(Executed command: %s)\n\n%s", e.Command, detail)
+	}
+	return title, detail
+}
+
+// For returns the adapter that runs svc, or an error when svc cannot run
+// whatever the machine has installed.
 func For(svc *config.Service) (Runtime, error) {
 	fam, ok := family(svc.Runtime)
-	switch {
-	case !ok:
+	if !ok {
 		return nil, Check(svc.Runtime)
-	case fam == "go":
-		return goRuntime{}, nil
-	case svc.Entrypoint != "":
-		return entrypoint{family: fam}, nil
 	}
-	return nil, fmt.Errorf("service %q (runtime %s) has no entrypoint: add an `entrypoint:` line to %s that starts a server on $PORT",
-		svc.Name, svc.Runtime, svc.File)
+	if _, err := handoverOf(svc, nil); err != nil {
+		return nil, err
+	}
+	switch fam {
+	case "go":
+		return goRuntime{}, nil
+	case "python":
+		return python{}, nil
+	case "nodejs":
+		return nodejs{}, nil
+	case "php":
+		return php{}, nil
+	case "java":
+		return java{}, nil
+	}
+	if svc.Entrypoint == "" {
+		return nil, fmt.Errorf("%s: service %q (runtime custom) has no entrypoint: add an `entrypoint:` line that starts a server on $PORT (or on {port})",
+			svc.RuntimePos, svc.Name)
+	}
+	return custom{}, nil
 }
 
 // versions lists every supported runtime family with the inclusive range of

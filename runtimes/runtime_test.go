@@ -1,8 +1,15 @@
 package runtimes
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/appdeck/appdeck/config"
 )
@@ -25,17 +32,8 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestEnvironSetsStandardVariablesAndLayersUserOnes(t *testing.T) {
-	t.Setenv("FROM_PARENT", "kept")
-	svc := &config.Service{
-		Name: "api", Runtime: "python312", InstanceClass: "F2",
-		Env: []config.EnvVar{
-			{Name: "A", Value: "from-yaml"},
-			{Name: "B", Value: "from-yaml"},
-			{Name: "GAE_SERVICE", Value: "evil", Pos: config.Pos{File: "app.yaml", Line: 4, Col: 3}},
-		},
-	}
-	env, warnings := Environ(svc, Instance{ID: "3", Port: 4242, Version: "v1", Extra: []string{"B=from-flag", "PORT=1"}})
+func envMap(t *testing.T, env []string) map[string]string {
+	t.Helper()
 	got := map[string]string{}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -44,19 +42,46 @@ func TestEnvironSetsStandardVariablesAndLayersUserOnes(t *testing.T) {
 		}
 		got[k] = v
 	}
+	return got
+}
+
+func TestEnvironSetsStandardVariablesAndLayersUserOnes(t *testing.T) {
+	t.Setenv("FROM_PARENT", "kept")
+	t.Setenv("TZ", "Europe/Berlin")
+	svc := &config.Service{
+		Name: "api", Runtime: "python312", InstanceClass: "F2",
+		Env: []config.EnvVar{
+			{Name: "A", Value: "from-yaml"},
+			{Name: "B", Value: "from-yaml"},
+			{Name: "R", Value: "from-yaml"},
+			{Name: "GAE_SERVICE", Value: "evil", Pos: config.Pos{File: "app.yaml", Line: 4, Col: 3}},
+			{Name: "GAE_MODULE_NAME", Value: "evil", Pos: config.Pos{File: "app.yaml", Line: 5, Col: 3}},
+			{Name: "SERVER_SOFTWARE", Value: "Google App Engine/x"},
+		},
+	}
+	inst := Instance{ID: "3", Port: 4242, ServerPort: 8080, Project: "proj", Version: "20250102t030405", Extra: []string{"B=from-flag", "PORT=1"}}
+	env, warnings := Environ(svc, inst, "R=from-runtime", "S=from-runtime")
+	got := envMap(t, env)
 	want := map[string]string{
-		"GAE_ENV": "localdev", "GAE_INSTANCE": "3", "GAE_SERVICE": "api", "GAE_VERSION": "v1",
-		"GAE_RUNTIME": "python312", "GAE_MEMORY_MB": "256", "GAE_DEPLOYMENT_ID": "v1",
-		"GOOGLE_CLOUD_PROJECT": "test", "PORT": "4242",
-		"A": "from-yaml", "B": "from-flag", "FROM_PARENT": "kept",
+		"GAE_APPLICATION": "dev~proj", "GAE_ENV": "localdev", "GAE_INSTANCE": "3", "GAE_SERVICE": "api",
+		"GAE_VERSION": "20250102t030405", "GAE_RUNTIME": "python312", "GAE_MEMORY_MB": "256",
+		"GOOGLE_CLOUD_PROJECT": "proj", "PORT": "4242",
+		"GAE_MODULE_NAME": "api", "GAE_MODULE_VERSION": "20250102t030405", "GAE_MODULE_INSTANCE": "3",
+		"GAE_PARTITION": "dev", "GAE_LONG_APP_ID": "proj", "GAE_SERVER_PORT": "8080",
+		"RUN_WITH_DEVAPPSERVER": "1", "TZ": "UTC", "SERVER_SOFTWARE": "Google App Engine/x",
+		"A": "from-yaml", "B": "from-flag", "R": "from-yaml", "S": "from-runtime", "FROM_PARENT": "kept",
 	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s=%q, want %q", k, got[k], v)
 		}
 	}
+	if id := got["GAE_DEPLOYMENT_ID"]; len(id) != 18 || id != got["GAE_MINOR_VERSION"] {
+		t.Errorf("GAE_DEPLOYMENT_ID=%q GAE_MINOR_VERSION=%q, want the same 18 digits", id, got["GAE_MINOR_VERSION"])
+	}
 	wantWarn := []string{
 		"app.yaml:4:3: GAE_SERVICE cannot be set by the app; App Engine sets it (ignored)",
+		"app.yaml:5:3: GAE_MODULE_NAME cannot be set by the app; App Engine sets it (ignored)",
 		"--env: PORT cannot be set by the app; App Engine sets it (ignored)",
 	}
 	if strings.Join(warnings, "\n") != strings.Join(wantWarn, "\n") {
@@ -64,24 +89,226 @@ func TestEnvironSetsStandardVariablesAndLayersUserOnes(t *testing.T) {
 	}
 }
 
-func TestEntrypointLaunchSubstitutesPort(t *testing.T) {
-	svc := &config.Service{Name: "x", Runtime: "custom", Entrypoint: "exec server --port={port}", Dir: "/app"}
-	rt, err := For(svc)
-	if err != nil {
-		t.Fatal(err)
+// The project comes from --project, else the app id (both in
+// Instance.Project), else $GOOGLE_CLOUD_PROJECT, else "test", as in
+// dev_appserver.py.
+func TestEnvironProject(t *testing.T) {
+	svc := &config.Service{Name: "default", Runtime: "go125"}
+	for _, c := range []struct{ flag, parent, want string }{
+		{"p1", "p2", "p1"},
+		{"", "p2", "p2"},
+		{"", "", "test"},
+	} {
+		t.Setenv("GOOGLE_CLOUD_PROJECT", c.parent)
+		env, _ := Environ(svc, Instance{ID: "0", Project: c.flag})
+		if got := envMap(t, env); got["GOOGLE_CLOUD_PROJECT"] != c.want || got["GAE_APPLICATION"] != "dev~"+c.want {
+			t.Errorf("project %q, parent %q: GOOGLE_CLOUD_PROJECT=%q GAE_APPLICATION=%q, want %q",
+				c.flag, c.parent, got["GOOGLE_CLOUD_PROJECT"], got["GAE_APPLICATION"], c.want)
+		}
 	}
-	spec, err := rt.Launch(svc, Artifact{}, Instance{ID: "0", Port: 9999})
+}
+
+func TestLaunchSubstitutesPortAndChoosesHandover(t *testing.T) {
+	svc := &config.Service{Name: "x", Runtime: "custom", Entrypoint: "exec server --port={port}", Dir: "/app",
+		Env: []config.EnvVar{{Name: HandoverVar, Value: "file"}}}
+	art := Artifact{Argv: shell(svc.Entrypoint), Env: []string{"FROM_RUNTIME=1"}}
+	spec, err := custom{}.Launch(svc, art, Instance{ID: "0", Port: 9999})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(spec.Argv, " ") != "/bin/sh -c exec server --port=9999" || spec.Dir != "/app" {
 		t.Errorf("spec %q in %s", spec.Argv, spec.Dir)
 	}
+	if spec.Handover != HandoverFile || envMap(t, spec.Env)["FROM_RUNTIME"] != "1" {
+		t.Errorf("handover %v, env %v", spec.Handover, spec.Env)
+	}
+	spec, err = custom{}.Launch(svc, art, Instance{ID: "0", Port: 9999, Extra: []string{HandoverVar + "=stdout"}})
+	if err != nil || spec.Handover != HandoverStdout {
+		t.Errorf("--env did not choose the stdout handover: %v %v", spec.Handover, err)
+	}
 }
 
-func TestForNeedsEntrypointOutsideGo(t *testing.T) {
-	_, err := For(&config.Service{Name: "api", Runtime: "python312", File: "api/app.yaml"})
-	if err == nil || !strings.Contains(err.Error(), "add an `entrypoint:` line to api/app.yaml") {
-		t.Errorf("err = %v", err)
+func TestForErrors(t *testing.T) {
+	pos := config.Pos{File: "api/app.yaml", Line: 2, Col: 10}
+	_, err := For(&config.Service{Name: "api", Runtime: "custom", RuntimePos: pos})
+	if err == nil || !strings.Contains(err.Error(), "api/app.yaml:2:10: service \"api\" (runtime custom) has no entrypoint") {
+		t.Errorf("custom without entrypoint: %v", err)
+	}
+	_, err = For(&config.Service{Name: "api", Runtime: "python312",
+		Env: []config.EnvVar{{Name: HandoverVar, Value: "pipe", Pos: config.Pos{File: "app.yaml", Line: 7, Col: 26}}}})
+	if err == nil || !strings.Contains(err.Error(), `app.yaml:7:26: APPDECK_PORT_HANDOVER="pipe" is not a port handover; use env`) {
+		t.Errorf("bad handover: %v", err)
+	}
+	for rt, name := range map[string]string{"go125": "go", "python312": "python", "nodejs22": "nodejs", "php83": "php", "java21": "java"} {
+		r, err := For(&config.Service{Runtime: rt})
+		if err != nil || r.Name() != name {
+			t.Errorf("For(%s) = %v, %v; want the %s adapter", rt, r, err, name)
+		}
+	}
+}
+
+func TestCommandProgram(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"exec gunicorn -b :$PORT main:app":    "gunicorn",
+		"exec FOO=1 BAR=2 python3 main.py":    "python3",
+		"exec ./bin/server --port={port}":     "./bin/server",
+		"exec $HOME/bin/server":               "",
+		`exec "my server"`:                    "",
+		"exec java -Dx=y -jar app.jar":        "java",
+		"exec env A=1 node server.js":         "env",
+		"cd web && exec php -S 0.0.0.0:$PORT": "cd",
+	} {
+		if got := commandProgram(cmd); got != want {
+			t.Errorf("commandProgram(%q) = %q, want %q", cmd, got, want)
+		}
+	}
+}
+
+func TestMissingEntrypointProgramNamesItAndTheFix(t *testing.T) {
+	dir := t.TempDir()
+	svc := &config.Service{Name: "x", Runtime: "custom", Dir: dir, File: filepath.Join(dir, "app.yaml"),
+		Entrypoint: "exec ./server --port {port}", EntrypointPos: config.Pos{File: "app.yaml", Line: 2, Col: 13}}
+	_, err := custom{}.Build(context.Background(), Build{Service: svc, CacheDir: t.TempDir()}, &bytes.Buffer{})
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a *BuildError", err)
+	}
+	title, detail := be.Page()
+	if title != "The custom application cannot start: ./server was not found." ||
+		detail != "./server not found in "+dir+": build or create it, or change the entrypoint (app.yaml:2:13)." {
+		t.Errorf("page:\n%s\n%s", title, detail)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "server"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (custom{}).Build(context.Background(), Build{Service: svc}, &bytes.Buffer{}); err != nil {
+		t.Errorf("with ./server present: %v", err)
+	}
+}
+
+func TestNodeCommand(t *testing.T) {
+	dir := t.TempDir()
+	svc := &config.Service{Dir: dir, File: filepath.Join(dir, "app.yaml")}
+	withStart := &packageJSON{Scripts: map[string]string{"start": "node app.js"}}
+	cases := []struct {
+		entrypoint string
+		pkg        *packageJSON
+		serverJS   bool
+		want       string
+	}{
+		{"exec node a.js", withStart, true, "exec node a.js"},
+		{"", withStart, true, "exec npm start"},
+		{"", &packageJSON{}, true, "exec node server.js"},
+		{"", nil, true, "exec node server.js"},
+		{"", nil, false, ""},
+	}
+	for _, c := range cases {
+		os.Remove(filepath.Join(dir, "server.js"))
+		if c.serverJS {
+			os.WriteFile(filepath.Join(dir, "server.js"), nil, 0o644)
+		}
+		svc.Entrypoint = c.entrypoint
+		got, err := nodeCommand(svc, c.pkg)
+		if got != c.want || (c.want == "") != (err != nil) {
+			t.Errorf("%+v: %q, %v; want %q", c, got, err, c.want)
+		}
+	}
+}
+
+func TestLocalDirs(t *testing.T) {
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "go.mod")
+	os.WriteFile(mod, []byte(`module example.com/a
+
+replace example.com/b => ../b // a local copy
+replace (
+	example.com/c v1.0.0 => ./third_party/c
+	example.com/d => example.com/d2 v1.2.0
+	example.com/e => /abs/e
+)
+`), 0o644)
+	want := []string{filepath.Join(filepath.Dir(dir), "b"), filepath.Join(dir, "third_party/c"), "/abs/e"}
+	if got := localDirs(mod); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("go.mod: %q, want %q", got, want)
+	}
+	work := filepath.Join(dir, "go.work")
+	os.WriteFile(work, []byte("go 1.22\n\nuse .\nuse (\n\t./svc\n\t../lib\n)\n"), 0o644)
+	want = []string{dir, filepath.Join(dir, "svc"), filepath.Join(filepath.Dir(dir), "lib")}
+	if got := localDirs(work); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("go.work: %q, want %q", got, want)
+	}
+}
+
+func requireGo(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go is not installed")
+	}
+}
+
+// goBuild runs the Go adapter's Build and returns its output.
+func goBuild(t *testing.T, svc *config.Service, cache string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	_, err := goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache}, &out)
+	return out.String(), err
+}
+
+func TestGoBuildsOnlyWhenSourcesChange(t *testing.T) {
+	requireGo(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":   "module example.com/fp\n\ngo 1.22\n",
+		"main.go":  "package main\n\nimport _ \"embed\"\n\n//go:embed msg.txt\nvar msg string\n\nfunc main() { println(msg) }\n",
+		"msg.txt":  "hello\n",
+		"notes.md": "",
+	}
+	for name, content := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir}
+	cache := t.TempDir()
+	const reused = "sources unchanged since the last build; not rebuilding"
+	step := func(what string, wantBuild bool) {
+		t.Helper()
+		out, err := goBuild(t, svc, cache)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", what, err, out)
+		}
+		if built := !strings.Contains(out, reused); built != wantBuild {
+			t.Errorf("%s: built=%v, want %v; output:\n%s", what, built, wantBuild, out)
+		}
+	}
+	step("first build", true)
+	step("nothing changed", false)
+	touch := func(name, content string) {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		later := time.Now().Add(time.Second) // mtime resolution never hides an edit
+		os.Chtimes(p, later, later)
+	}
+	touch("msg.txt", "hello again\n")
+	step("an embedded file changed", true)
+	step("nothing changed again", false)
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	touch(".git/index", "x")
+	step("only .git changed", false)
+	os.Remove(filepath.Join(cache, "app"))
+	step("the binary is gone", true)
+}
+
+func TestGoBuildErrorKeepsCompilerPositions(t *testing.T) {
+	requireGo(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/bad\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {\n\tx :=\n}\n"), 0o644)
+	out, err := goBuild(t, &config.Service{Name: "default", Runtime: "go125", Dir: dir}, t.TempDir())
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a *BuildError; output:\n%s", err, out)
+	}
+	title, detail := be.Page()
+	if title != "The Go application could not be built." || !strings.Contains(detail, "(Executed command: go build -o ") ||
+		!strings.Contains(detail, "main.go:5:1: syntax error") {
+		t.Errorf("page:\n%s\n%s", title, detail)
 	}
 }

@@ -219,21 +219,27 @@ func (in *Instance) runProcess(ctx context.Context, pending *command) outcome {
 	for _, w := range spec.Warnings {
 		in.Logs.Add(System, "warning: "+w)
 	}
+	ho, err := newHandover(&spec, port, in.Logs)
+	if err != nil {
+		pending.done(err)
+		return outcome{crashed: err.Error()}
+	}
+	defer ho.close()
 	p, err := startProcess(spec, &in.svc.sup.reaper, in.Logs)
 	pending.done(err)
 	if err != nil {
 		return outcome{crashed: fmt.Sprintf("could not start %s: %v", spec.Argv[0], err)}
 	}
 	in.launched(p, port)
-	return in.follow(ctx, p, port)
+	return in.follow(ctx, p, ho)
 }
 
 // follow watches a launched process: readiness, then exit or a command.
-func (in *Instance) follow(ctx context.Context, p *process, port int) outcome {
+func (in *Instance) follow(ctx context.Context, p *process, ho *handover) outcome {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	readyc := make(chan error, 1)
-	go func() { readyc <- waitReady(rctx, p, instanceHost, port, in.svc.sup.opts.ReadyTimeout) }()
+	go func() { readyc <- ho.wait(rctx, p, in.svc.sup.opts.ReadyTimeout) }()
 	start := time.Now()
 	for {
 		select {
@@ -243,10 +249,10 @@ func (in *Instance) follow(ctx context.Context, p *process, port int) outcome {
 				p.stop(in.svc.sup.opts.Grace)
 				return outcome{crashed: err.Error()}
 			}
-			in.setReady(port)
+			in.setReady(ho.port)
 		case <-p.done:
 			if readyc != nil {
-				return outcome{crashed: fmt.Sprintf("exited before listening on port %d: %s", port, exitReason(p.err))}
+				return outcome{crashed: fmt.Sprintf("exited before %s: %s", ho.what(), exitReason(p.err))}
 			}
 			return outcome{crashed: "exited: " + exitReason(p.err), upFor: time.Since(start)}
 		case c := <-in.cmds:
@@ -293,7 +299,7 @@ func (in *Instance) setReady(port int) {
 	addr := net.JoinHostPort(instanceHost, strconv.Itoa(port))
 	h := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), in.explain)
 	in.svc.mu.Lock()
-	in.handler = h
+	in.handler, in.port = h, port
 	in.svc.mu.Unlock()
 	in.setState(Ready, "")
 }

@@ -135,6 +135,7 @@ func (s *Service) build(ctx context.Context) {
 	art, err := s.rt.Build(ctx, runtimes.Build{
 		Service:  s.cfg,
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
+		Options:  s.sup.opts.Runtimes,
 	}, lw)
 	lw.flush()
 	s.mu.Lock()
@@ -156,13 +157,12 @@ func (s *Service) build(ctx context.Context) {
 
 // buildErrorPage is the page served in place of an app that did not
 // build: every request gets the tool's output, with its file:line:col
-// positions, and a 500.
+// positions, or the missing tool and how to install it, and a 500.
 func buildErrorPage(cfg *config.Service, err error) http.Handler {
 	var be *runtimes.BuildError
 	if errors.As(err, &be) {
-		title := fmt.Sprintf("The %s application could not be built.", be.Runtime)
-		return proxy.ErrorPage(http.StatusInternalServerError, title,
-			fmt.Sprintf("(Executed command: %s)\n\n%s", be.Command, strings.TrimSpace(be.Output)))
+		title, detail := be.Page()
+		return proxy.ErrorPage(http.StatusInternalServerError, title, detail)
 	}
 	return proxy.ErrorPage(http.StatusInternalServerError,
 		fmt.Sprintf("Service %q could not be prepared to run.", cfg.Name), err.Error())
@@ -177,7 +177,7 @@ func (s *Service) launchSpec(in *Instance, port int) (runtimes.LaunchSpec, error
 		return runtimes.LaunchSpec{}, errBuildFailed
 	}
 	return s.rt.Launch(s.cfg, art, runtimes.Instance{
-		ID: in.ID, Port: port,
+		ID: in.ID, Port: port, ServerPort: s.sup.opts.Ports[s.Name],
 		Project: s.sup.project, Version: s.sup.version, Extra: s.sup.opts.Env,
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/appdeck/appdeck/config"
 	"github.com/appdeck/appdeck/proxy"
+	"github.com/appdeck/appdeck/runtimes"
 )
 
 // Options configures a Supervisor. Zero values take the defaults noted.
@@ -37,6 +38,8 @@ type Options struct {
 	PendingTimeout time.Duration
 	// Ports are the front ports, by service, for Snapshot.
 	Ports map[string]int
+	// Runtimes are the user's choices for how services are prepared.
+	Runtimes runtimes.Options
 }
 
 // Supervisor runs an app's services.

@@ -1,0 +1,3 @@
+module example.com/appdeck-go
+
+go 1.22

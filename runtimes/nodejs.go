@@ -1,0 +1,151 @@
+package runtimes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/appdeck/appdeck/config"
+)
+
+// nodejs runs the app.yaml entrypoint, else `npm start` when package.json
+// has a start script, else `node server.js`, as App Engine does; it
+// installs the packages first when package.json or the lock file changed.
+type nodejs struct{ launch }
+
+func (nodejs) Name() string { return "nodejs" }
+
+// packageJSON is the part of package.json appdeck reads.
+type packageJSON struct {
+	Scripts         map[string]string `json:"scripts"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+}
+
+func (nodejs) Build(ctx context.Context, b Build, out io.Writer) (Artifact, error) {
+	svc := b.Service
+	pkg, err := readPackageJSON(svc.Dir)
+	if err != nil {
+		return Artifact{}, err
+	}
+	if err := npmInstall(ctx, b, pkg, out); err != nil {
+		return Artifact{}, err
+	}
+	command, err := nodeCommand(svc, pkg)
+	if err != nil {
+		return Artifact{}, err
+	}
+	return entrypointArtifact(svc, "Node.js", command, nil)
+}
+
+// readPackageJSON reads the service's package.json; it returns nil when
+// there is none.
+func readPackageJSON(dir string) (*packageJSON, error) {
+	path := filepath.Join(dir, "package.json")
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pkg packageJSON
+	if err := json.Unmarshal(data, &pkg); err != nil {
+		return nil, &BuildError{Runtime: "Node.js", Title: "The Node.js application's package.json is not valid.",
+			Output: fmt.Sprintf("%s: %v", path, err)}
+	}
+	return &pkg, nil
+}
+
+// nodeCommand is what starts an instance: App Engine's choice.
+func nodeCommand(svc *config.Service, pkg *packageJSON) (string, error) {
+	switch {
+	case svc.Entrypoint != "":
+		return svc.Entrypoint, nil
+	case pkg != nil && pkg.Scripts["start"] != "":
+		return "exec npm start", nil
+	case exists(filepath.Join(svc.Dir, "server.js")):
+		return "exec node server.js", nil
+	}
+	return "", &BuildError{Runtime: "Node.js", Title: "The Node.js application has no start command.",
+		Output: fmt.Sprintf("%s has no entrypoint, package.json has no \"start\" script and there is no server.js: "+
+			"add one of them (App Engine starts the first it finds)", svc.File)}
+}
+
+// npmInstall installs the service's packages — `npm ci` when a lock file
+// exists, else `npm install` — when node_modules is missing, or when
+// package.json or the lock file changed since the last install and
+// node_modules is older than they are (the user may have installed them
+// already).
+func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) error {
+	svc := b.Service
+	lock := ""
+	for _, name := range []string{"npm-shrinkwrap.json", "package-lock.json"} {
+		if p := filepath.Join(svc.Dir, name); exists(p) {
+			lock = p
+			break
+		}
+	}
+	if pkg == nil || (lock == "" && len(pkg.Dependencies)+len(pkg.DevDependencies) == 0) {
+		return nil // nothing to install
+	}
+	manifest := filepath.Join(svc.Dir, "package.json")
+	f := newFingerprint("npm")
+	for _, p := range []string{manifest, lock} {
+		if err := f.file(p); err != nil {
+			return err
+		}
+	}
+	sum := f.sum()
+	modules := filepath.Join(svc.Dir, "node_modules")
+	if exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock)) {
+		fmt.Fprintln(out, "node_modules is up to date; not installing")
+		return remember(b.CacheDir, "npm", sum)
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return missingTool("Node.js", "npm", svc, installHints["npm"])
+	}
+	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
+		return err
+	}
+	forget(b.CacheDir, "npm")
+	args := []string{"install"}
+	if lock != "" {
+		args = []string{"ci"}
+	}
+	args = append(args, "--no-audit", "--no-fund")
+	cmdline := "npm " + strings.Join(args, " ")
+	fmt.Fprintln(out, cmdline)
+	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{npm}, args...)...)
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		return &BuildError{Runtime: "Node.js", Title: "The Node.js application's packages could not be installed.",
+			Command: cmdline, Output: output}
+	case err != nil:
+		return fmt.Errorf("running %s: %w", cmdline, err)
+	}
+	return remember(b.CacheDir, "npm", sum)
+}
+
+// newerThan reports whether path exists and was modified after every one
+// of others that exists.
+func newerThan(path string, others ...string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, o := range others {
+		if oi, err := os.Stat(o); err == nil && !fi.ModTime().After(oi.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
