@@ -1,0 +1,130 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watchDebounce is how long the tree must stay quiet before a burst of
+// changes is reported: an editor's save is several events (a backup, a
+// rename, a write, a chmod) within a few milliseconds.
+const watchDebounce = 100 * time.Millisecond
+
+// treeWatcher watches directory trees (inotify watches one directory at a
+// time, so each directory gets its own watch, and new ones are added as
+// they appear) and reports changed paths in batches once the trees have
+// been quiet for the debounce time.
+type treeWatcher struct {
+	fs     *fsnotify.Watcher
+	ignore func(path string, dir bool) bool
+	warn   func(string)
+	full   bool // the watch limit was hit; warned once
+}
+
+func newTreeWatcher(ignore func(path string, dir bool) bool, warn func(string)) (*treeWatcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watching files: %w", err)
+	}
+	return &treeWatcher{fs: w, ignore: ignore, warn: warn}, nil
+}
+
+// addTree watches root and every directory below it that is not ignored.
+func (w *treeWatcher) addTree(root string) {
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil // unreadable or a file: nothing to watch
+		}
+		if path != root && w.ignore(path, true) {
+			return filepath.SkipDir
+		}
+		if err := w.fs.Add(path); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				if !w.full {
+					w.full = true
+					w.warn(fmt.Sprintf("cannot watch %s and further directories: the inotify watch limit is reached (raise fs.inotify.max_user_watches, or exclude directories with skip_files or --watch-ignore); changes there are not noticed", path))
+				}
+				return filepath.SkipAll
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				w.warn(fmt.Sprintf("cannot watch %s: %v", path, err))
+			}
+		}
+		return nil
+	})
+}
+
+// run reports batches of changed paths, sorted, to batch until ctx ends.
+// Reads and attribute changes are not changes; a new directory is
+// watched from then on.
+func (w *treeWatcher) run(ctx context.Context, debounce time.Duration, batch func([]string)) {
+	defer w.fs.Close()
+	pending := map[string]bool{}
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	for {
+		select {
+		case ev, ok := <-w.fs.Events:
+			if !ok {
+				return
+			}
+			if !w.relevant(ev) {
+				continue
+			}
+			pending[ev.Name] = true
+			quiet.Reset(debounce)
+		case err, ok := <-w.fs.Errors:
+			if !ok {
+				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// Changes were lost: say so rather than miss a rebuild.
+				pending["(too many changes at once to list)"] = true
+				quiet.Reset(debounce)
+				continue
+			}
+			w.warn("file watching: " + err.Error())
+		case <-quiet.C:
+			paths := make([]string, 0, len(pending))
+			for p := range pending {
+				paths = append(paths, p)
+			}
+			sort.Strings(paths)
+			clear(pending)
+			batch(paths)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// relevant reports whether ev is a change worth reporting, and watches
+// a directory it created.
+func (w *treeWatcher) relevant(ev fsnotify.Event) bool {
+	if ev.Op == fsnotify.Chmod {
+		return false // touch, editors' permission games, indexers
+	}
+	dir := false
+	if ev.Has(fsnotify.Create) {
+		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+			dir = true
+		}
+	}
+	if w.ignore(ev.Name, dir) {
+		return false
+	}
+	if dir {
+		w.addTree(ev.Name) // files may already be inside: the event counts
+	}
+	return true
+}
