@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -20,6 +21,14 @@ type options struct {
 	grace     time.Duration
 	project   string
 	logLines  int
+
+	// Supervision: file watching, scaling limits, log files.
+	watch          bool
+	noWatch        bool
+	watchIgnore    regexpsFlag
+	maxInstances   int
+	logDir         string
+	pendingTimeout time.Duration
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -59,6 +68,14 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
+
+	// Supervision.
+	fs.BoolVar(&o.watch, "watch", true, "rebuild or restart a service when its files change (rolling: no request fails)")
+	fs.BoolVar(&o.noWatch, "no-watch", false, "do not watch files (same as --watch=false)")
+	fs.Var(&o.watchIgnore, "watch-ignore", "`REGEX` of app-relative paths whose changes are ignored, besides skip_files (repeatable)")
+	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
+	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in `DIR`: service.log, service-instance.log")
+	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -99,6 +116,12 @@ func parseArgs(args []string) (options, []string, error) {
 	if o.adminPort < 0 || o.adminPort > 65535 {
 		return o, nil, usageErr("--admin-port %d is not a port number", o.adminPort)
 	}
+	if o.maxInstances < 0 {
+		return o, nil, usageErr("--max-instances %d: want 0 (no cap) or more", o.maxInstances)
+	}
+	if o.pendingTimeout <= 0 {
+		return o, nil, usageErr("--pending-timeout %s: want a positive duration such as 10s", o.pendingTimeout)
+	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
 	}
@@ -116,5 +139,26 @@ func (e *envFlag) Set(v string) error {
 		return fmt.Errorf("want KEY=VALUE, got %q", v)
 	}
 	*e = append(*e, v)
+	return nil
+}
+
+// regexpsFlag collects repeated --watch-ignore patterns, checked as they
+// are parsed so that a bad one is reported with the reason.
+type regexpsFlag []*regexp.Regexp
+
+func (r *regexpsFlag) String() string {
+	var s []string
+	for _, re := range *r {
+		s = append(s, re.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (r *regexpsFlag) Set(v string) error {
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return fmt.Errorf("invalid regular expression: %v", err)
+	}
+	*r = append(*r, re)
 	return nil
 }

@@ -82,6 +82,9 @@ func serve(args []string, name string) error {
 	sup, err := supervisor.New(supervisor.Options{
 		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
 		Project: o.project, LogLines: o.logLines, Ports: ports,
+		// Supervision flags.
+		Watch: o.watch && !o.noWatch, WatchIgnore: o.watchIgnore, MaxInstances: o.maxInstances,
+		LogDir: o.logDir, PendingTimeout: o.pendingTimeout,
 	})
 	if err != nil {
 		closeAll(listeners)
