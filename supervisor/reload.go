@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
-	"sync"
+	"time"
 )
 
 // alwaysIgnored are names never watched, whatever skip_files says: version
@@ -109,8 +110,7 @@ func moduleRoot(dir string) string {
 }
 
 // watchFiles watches the service's files until ctx ends and reloads the
-// service after each burst of changes. Changes during a reload are
-// gathered and handled by one more reload right after it.
+// service after each burst of changes (see reloadLoop).
 func (s *Service) watchFiles(ctx context.Context) {
 	w, err := newTreeWatcher(s.ignored, func(msg string) { s.Logs.Add(System, "warning: "+msg) })
 	if err != nil {
@@ -123,35 +123,152 @@ func (s *Service) watchFiles(ctx context.Context) {
 	s.mu.Lock()
 	s.watching = true
 	s.mu.Unlock()
-
-	var mu sync.Mutex
-	var pending []string
-	kick := make(chan struct{}, 1)
+	changes := make(chan string, 256)
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
-		for {
+		w.run(ctx, func(path string) {
 			select {
-			case <-kick:
-				mu.Lock()
-				paths := pending
-				pending = nil
-				mu.Unlock()
-				s.reload(ctx, paths)
+			case changes <- path:
 			case <-ctx.Done():
-				return
 			}
+		})
+	}()
+	l := &reloadLoop{s: s, paths: map[string]bool{}, results: make(chan buildResult)}
+	l.run(ctx, changes)
+}
+
+// reloadLoop turns changed paths into rebuilds and rolling restarts.
+// Changes are put in service only once the files have been quiet for
+// watchDebounce; the build, when the runtime needs one, starts sooner,
+// after buildSettle, and starts over if files change again before it
+// ends, so that build and debounce overlap: an edit is served the build
+// time after it (plus the instance's start) rather than the debounce
+// plus the build.
+type reloadLoop struct {
+	s       *Service
+	paths   map[string]bool  // changed since the last reload
+	quiet   bool             // no change for watchDebounce
+	cancel  func()           // ends the running build; nil when none
+	gen     int              // counts changes, so that a build of older files is ignored
+	results chan buildResult // finished builds, with their gen
+	built   *buildResult     // the build of the current changes, once done
+}
+
+func (l *reloadLoop) run(ctx context.Context, changes <-chan string) {
+	quiet, settle := stoppedTimer(), stoppedTimer()
+	defer quiet.Stop()
+	defer settle.Stop()
+	defer l.stopBuild()
+	for {
+		select {
+		case p := <-changes:
+			l.paths[p] = true
+			l.quiet, l.built = false, nil
+			l.gen++ // a build under way, or just done, is of older files
+			l.stopBuild()
+			quiet.Reset(watchDebounce)
+			settle.Reset(buildSettle)
+		case <-settle.C:
+			if l.needsBuild() {
+				l.startBuild(ctx)
+			}
+		case <-quiet.C:
+			l.quiet = true
+		case r := <-l.results:
+			if r.gen == l.gen {
+				l.built, l.cancel = &r, nil
+			}
+		case <-ctx.Done():
+			return
+		}
+		if l.quiet && len(l.paths) > 0 && (l.built != nil || !l.needsBuild()) {
+			l.apply(ctx)
+		}
+	}
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+func (l *reloadLoop) needsBuild() bool {
+	build, _ := changePolicy(l.s.rt.Name(), l.list())
+	return build
+}
+
+func (l *reloadLoop) list() []string {
+	out := make([]string, 0, len(l.paths))
+	for p := range l.paths {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// startBuild builds the files as they are now, in the background.
+func (l *reloadLoop) startBuild(ctx context.Context) {
+	gen := l.gen
+	bctx, cancel := context.WithCancel(ctx)
+	l.cancel = cancel
+	l.s.setBuilding()
+	l.s.sup.wg.Add(1)
+	go func() {
+		defer l.s.sup.wg.Done()
+		r := l.s.compile(bctx)
+		if bctx.Err() != nil {
+			return // cancelled: a newer change or shutdown
+		}
+		r.gen = gen
+		select {
+		case l.results <- r:
+		case <-ctx.Done():
 		}
 	}()
-	w.run(ctx, watchDebounce, func(paths []string) {
-		mu.Lock()
-		pending = append(pending, paths...)
-		mu.Unlock()
-		select {
-		case kick <- struct{}{}:
-		default: // a reload is already due
+}
+
+func (l *reloadLoop) stopBuild() {
+	if l.cancel != nil {
+		l.cancel()
+		l.cancel = nil
+	}
+}
+
+// apply puts the changes in service: the build made for them, if any,
+// then a rolling restart as the runtime's policy says.
+func (l *reloadLoop) apply(ctx context.Context) {
+	paths, built := l.list(), l.built
+	clear(l.paths)
+	l.built = nil
+	s := l.s
+	var code []string
+	for _, p := range paths {
+		if configFile(p) {
+			s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
+			continue
 		}
-	})
+		code = append(code, p)
+	}
+	if len(code) == 0 {
+		return
+	}
+	s.Logs.Add(System, "files changed: "+s.describe(code))
+	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
+	_, restart := changePolicy(s.rt.Name(), code)
+	if !restart {
+		s.Logs.Add(System, "no restart needed: the runtime reads its files on every request")
+		return
+	}
+	s.scaleMu.Lock()
+	defer s.scaleMu.Unlock()
+	if built != nil {
+		s.publish(*built)
+	}
+	if err := s.replaceAll("files changed"); err != nil && ctx.Err() == nil {
+		s.Logs.Add(System, "restart after the change: "+err.Error())
+	}
 }
 
 // dependencyFiles are the manifests whose change calls for the runtime's
@@ -186,42 +303,6 @@ func changePolicy(family string, paths []string) (build, restart bool) {
 func configFile(path string) bool {
 	base := filepath.Base(path)
 	return base == "app.yaml" || base == "dispatch.yaml"
-}
-
-// reload rebuilds and restarts the service as its runtime's policy says
-// after paths changed. The restart is rolling, so requests keep being
-// served throughout; a failed build switches the service to its error
-// page.
-func (s *Service) reload(ctx context.Context, paths []string) {
-	var code []string
-	for _, p := range paths {
-		if configFile(p) {
-			s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", p))
-			continue
-		}
-		code = append(code, p)
-	}
-	if len(code) == 0 {
-		return
-	}
-	s.Logs.Add(System, "files changed: "+s.describe(code))
-	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
-	build, restart := changePolicy(s.rt.Name(), code)
-	if !restart {
-		s.Logs.Add(System, "no restart needed: the runtime reads its files on every request")
-		return
-	}
-	s.scaleMu.Lock()
-	defer s.scaleMu.Unlock()
-	if build {
-		s.build(ctx)
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	if err := s.replaceAll("files changed"); err != nil && err != ErrStopping {
-		s.Logs.Add(System, "restart after the change: "+err.Error())
-	}
 }
 
 // describe lists changed paths relative to the service directory, at most

@@ -170,15 +170,32 @@ func (s *Service) retire(in *Instance, reason string) error {
 	return nil
 }
 
-// build runs the runtime's build step, keeping the output of a failure
-// for the error page and the dashboard. Instances keep serving the
-// previous build meanwhile.
+// build runs the runtime's build step and puts the result in service.
 func (s *Service) build(ctx context.Context) {
+	s.setBuilding()
+	s.publish(s.compile(ctx))
+}
+
+// buildResult is one run of the runtime's build step.
+type buildResult struct {
+	art  runtimes.Artifact
+	err  error
+	out  string // the tool's output, kept when the build failed
+	took time.Duration
+	gen  int // for the reload loop: which build this was
+}
+
+func (s *Service) setBuilding() {
 	s.mu.Lock()
 	s.building = true
 	s.stateChangedLocked()
 	s.mu.Unlock()
 	s.sup.events.publish(Event{Kind: BuildStarted, Service: s.Name})
+}
+
+// compile runs the runtime's build step, sending its output to the
+// service log. Instances keep serving the previous build meanwhile.
+func (s *Service) compile(ctx context.Context) buildResult {
 	start := time.Now()
 	var out bytes.Buffer
 	lw := &lineWriter{buf: &out, logs: s.Logs}
@@ -187,20 +204,27 @@ func (s *Service) build(ctx context.Context) {
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 	}, lw)
 	lw.flush()
+	return buildResult{art: art, err: err, out: strings.TrimSpace(out.String()), took: time.Since(start)}
+}
+
+// publish puts a build in service: the next processes run it, or, if it
+// failed, requests get its error page, with the tool's output and
+// file:line:col positions.
+func (s *Service) publish(r buildResult) {
 	s.mu.Lock()
-	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, art, err, "", nil
-	if err != nil {
-		s.buildOut = strings.TrimSpace(out.String())
-		s.errPage = buildErrorPage(s.cfg, err)
+	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, r.art, r.err, "", nil
+	if r.err != nil {
+		s.buildOut = r.out
+		s.errPage = buildErrorPage(s.cfg, r.err)
 	}
 	s.stateChangedLocked()
 	s.mu.Unlock()
-	if err != nil {
-		s.Logs.Add(System, "build failed: "+err.Error())
-		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: err.Error()})
+	if r.err != nil {
+		s.Logs.Add(System, "build failed: "+r.err.Error())
+		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: r.err.Error()})
 		return
 	}
-	s.Logs.Add(System, fmt.Sprintf("built in %s", time.Since(start).Round(time.Millisecond)))
+	s.Logs.Add(System, fmt.Sprintf("built in %s", r.took.Round(time.Millisecond)))
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 

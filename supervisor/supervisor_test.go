@@ -19,7 +19,7 @@ import (
 	"github.com/appdeck/appdeck/proxy"
 )
 
-func requireTools(t *testing.T, tools ...string) {
+func requireTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
 
@@ -15,14 +14,19 @@ import (
 )
 
 // watchDebounce is how long the tree must stay quiet before a burst of
-// changes is reported: an editor's save is several events (a backup, a
-// rename, a write, a chmod) within a few milliseconds.
+// changes is put in service: an editor's save is several events (a
+// backup, a rename, a write, a chmod) within a few milliseconds, a git
+// checkout many more.
 const watchDebounce = 100 * time.Millisecond
+
+// buildSettle is the shorter quiet after which a build starts on the
+// changes so far, so that it overlaps the debounce; a later change
+// cancels it and the next build starts after the next settle.
+const buildSettle = 10 * time.Millisecond
 
 // treeWatcher watches directory trees (inotify watches one directory at a
 // time, so each directory gets its own watch, and new ones are added as
-// they appear) and reports changed paths in batches once the trees have
-// been quiet for the debounce time.
+// they appear) and reports each changed path.
 type treeWatcher struct {
 	fs     *fsnotify.Watcher
 	ignore func(path string, dir bool) bool
@@ -63,50 +67,38 @@ func (w *treeWatcher) addTree(root string) {
 	})
 }
 
-// run reports batches of changed paths, sorted, to batch until ctx ends.
-// Reads and attribute changes are not changes; a new directory is
-// watched from then on.
-func (w *treeWatcher) run(ctx context.Context, debounce time.Duration, batch func([]string)) {
+// run reports each changed path to changed until ctx ends. Reads and
+// attribute changes are not changes; a new directory is watched from
+// then on. changed may block: the kernel queues events meanwhile, and an
+// overflow of its queue is reported as a change of overflowPath.
+func (w *treeWatcher) run(ctx context.Context, changed func(path string)) {
 	defer w.fs.Close()
-	pending := map[string]bool{}
-	quiet := time.NewTimer(time.Hour)
-	quiet.Stop()
-	defer quiet.Stop()
 	for {
 		select {
 		case ev, ok := <-w.fs.Events:
 			if !ok {
 				return
 			}
-			if !w.relevant(ev) {
-				continue
+			if w.relevant(ev) {
+				changed(ev.Name)
 			}
-			pending[ev.Name] = true
-			quiet.Reset(debounce)
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				// Changes were lost: say so rather than miss a rebuild.
-				pending["(too many changes at once to list)"] = true
-				quiet.Reset(debounce)
+				changed(overflowPath) // changes were lost: rather rebuild than miss one
 				continue
 			}
 			w.warn("file watching: " + err.Error())
-		case <-quiet.C:
-			paths := make([]string, 0, len(pending))
-			for p := range pending {
-				paths = append(paths, p)
-			}
-			sort.Strings(paths)
-			clear(pending)
-			batch(paths)
 		case <-ctx.Done():
 			return
 		}
 	}
 }
+
+// overflowPath stands for changes the kernel could not report one by one.
+const overflowPath = "(too many changes at once to list)"
 
 // relevant reports whether ev is a change worth reporting, and watches
 // a directory it created.

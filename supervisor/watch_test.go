@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,7 +78,7 @@ func TestChangePolicy(t *testing.T) {
 	}
 }
 
-func TestTreeWatcherBatchesChangesAndFollowsNewDirectories(t *testing.T) {
+func TestTreeWatcherReportsChangesAndFollowsNewDirectories(t *testing.T) {
 	root := t.TempDir()
 	mustMkdir(t, filepath.Join(root, "sub"))
 	mustMkdir(t, filepath.Join(root, ".git"))
@@ -86,43 +87,48 @@ func TestTreeWatcherBatchesChangesAndFollowsNewDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.addTree(root)
-	batches := make(chan []string, 10)
+	// Changed paths, gathered until 100 ms pass without one.
+	changed := make(chan string, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.run(ctx, 100*time.Millisecond, func(p []string) { batches <- p })
+		w.run(ctx, func(p string) { changed <- p })
 	}()
 	defer func() { cancel(); <-done }()
-	rel := func(ps []string) string {
-		var out []string
-		for _, p := range ps {
-			r, _ := filepath.Rel(root, p)
-			out = append(out, r)
+	batch := func(wait time.Duration) string {
+		seen := map[string]bool{}
+		timeout := time.After(wait)
+		for {
+			select {
+			case p := <-changed:
+				r, _ := filepath.Rel(root, p)
+				seen[r] = true
+				timeout = time.After(100 * time.Millisecond)
+			case <-timeout:
+				var out []string
+				for p := range seen {
+					out = append(out, p)
+				}
+				sort.Strings(out)
+				return strings.Join(out, " ")
+			}
 		}
-		return strings.Join(out, " ")
 	}
 	expect := func(want string) {
 		t.Helper()
-		select {
-		case b := <-batches:
-			if got := rel(b); got != want {
-				t.Errorf("batch %q, want %q", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no batch; want %q", want)
+		if got := batch(5 * time.Second); got != want {
+			t.Errorf("changed %q, want %q", got, want)
 		}
 	}
 	expectNone := func(what string) {
 		t.Helper()
-		select {
-		case b := <-batches:
-			t.Errorf("%s reported: %q", what, rel(b))
-		case <-time.After(400 * time.Millisecond):
+		if got := batch(400 * time.Millisecond); got != "" {
+			t.Errorf("%s reported: %q", what, got)
 		}
 	}
 
-	// A burst of writes is one batch.
+	// A burst of writes.
 	for i := range 5 {
 		writeFile(t, filepath.Join(root, "sub", "a.go"), fmt.Sprint(i))
 	}
