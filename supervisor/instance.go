@@ -186,6 +186,7 @@ func (in *Instance) backoff(ctx context.Context, reason string, delay time.Durat
 	in.nextTry = time.Now().Add(delay)
 	in.svc.mu.Unlock()
 	in.setState(Backoff, reason) // NextTry says when the restart comes
+	in.Logs.Add(System, fmt.Sprintf("next try in %s", delay))
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	for {

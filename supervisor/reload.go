@@ -123,13 +123,13 @@ func (s *Service) watchFiles(ctx context.Context) {
 	s.mu.Lock()
 	s.watching = true
 	s.mu.Unlock()
-	changes := make(chan string, 256)
+	changes := make(chan change, 256)
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
-		w.run(ctx, func(path string) {
+		w.run(ctx, func(path string, created bool) {
 			select {
-			case changes <- path:
+			case changes <- change{path, created}:
 			case <-ctx.Done():
 			}
 		})
@@ -146,8 +146,11 @@ func (s *Service) watchFiles(ctx context.Context) {
 // time after it (plus the instance's start) rather than the debounce
 // plus the build.
 type reloadLoop struct {
-	s       *Service
-	paths   map[string]bool  // changed since the last reload
+	s *Service
+	// paths changed since the last reload; true for those the first
+	// change created, which are no change at all if they are gone again
+	// (an editor's or sed's temporary file).
+	paths   map[string]bool
 	quiet   bool             // no change for watchDebounce
 	cancel  func()           // ends the running build; nil when none
 	gen     int              // counts changes, so that a build of older files is ignored
@@ -155,15 +158,23 @@ type reloadLoop struct {
 	built   *buildResult     // the build of the current changes, once done
 }
 
-func (l *reloadLoop) run(ctx context.Context, changes <-chan string) {
+// change is one changed path.
+type change struct {
+	path    string
+	created bool
+}
+
+func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 	quiet, settle := stoppedTimer(), stoppedTimer()
 	defer quiet.Stop()
 	defer settle.Stop()
 	defer l.stopBuild()
 	for {
 		select {
-		case p := <-changes:
-			l.paths[p] = true
+		case c := <-changes:
+			if _, seen := l.paths[c.path]; !seen {
+				l.paths[c.path] = c.created
+			}
 			l.quiet, l.built = false, nil
 			l.gen++ // a build under way, or just done, is of older files
 			l.stopBuild()
@@ -195,17 +206,28 @@ func stoppedTimer() *time.Timer {
 }
 
 func (l *reloadLoop) needsBuild() bool {
-	build, _ := changePolicy(l.s.rt.Name(), l.list())
-	return build
+	code, _ := l.sorted()
+	build, _ := changePolicy(l.s.rt.Name(), code)
+	return len(code) > 0 && build
 }
 
-func (l *reloadLoop) list() []string {
-	out := make([]string, 0, len(l.paths))
-	for p := range l.paths {
-		out = append(out, p)
+// sorted lists the changed paths, code and configuration apart. A file
+// created and gone again (an editor's or sed's temporary file) is no
+// change.
+func (l *reloadLoop) sorted() (code, config []string) {
+	for p, created := range l.paths {
+		if _, err := os.Lstat(p); created && err != nil {
+			continue
+		}
+		if configFile(p) {
+			config = append(config, p)
+		} else {
+			code = append(code, p)
+		}
 	}
-	sort.Strings(out)
-	return out
+	sort.Strings(code)
+	sort.Strings(config)
+	return code, config
 }
 
 // startBuild builds the files as they are now, in the background.
@@ -239,19 +261,17 @@ func (l *reloadLoop) stopBuild() {
 // apply puts the changes in service: the build made for them, if any,
 // then a rolling restart as the runtime's policy says.
 func (l *reloadLoop) apply(ctx context.Context) {
-	paths, built := l.list(), l.built
+	l.stopBuild() // one may run for files that are gone again
+	code, config := l.sorted()
+	built := l.built
 	clear(l.paths)
 	l.built = nil
 	s := l.s
-	var code []string
-	for _, p := range paths {
-		if configFile(p) {
-			s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
-			continue
-		}
-		code = append(code, p)
+	for _, p := range config {
+		s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
 	}
 	if len(code) == 0 {
+		s.endBuilding()
 		return
 	}
 	s.Logs.Add(System, "files changed: "+s.describe(code))
@@ -259,6 +279,7 @@ func (l *reloadLoop) apply(ctx context.Context) {
 	_, restart := changePolicy(s.rt.Name(), code)
 	if !restart {
 		s.Logs.Add(System, "no restart needed: the runtime reads its files on every request")
+		s.endBuilding()
 		return
 	}
 	s.scaleMu.Lock()

@@ -37,13 +37,21 @@ func Sanitize(raw []byte) string {
 		n := 1
 		keep := false
 		switch {
+		case c >= 0x20 && c < 0x7f: // the common case: a run of printable ASCII at once
+			for i+n < len(raw) && raw[i+n] >= 0x20 && raw[i+n] < 0x7f {
+				n++
+			}
+			if room := MaxLineBytes - b.Len(); n > room { // cut the run at the cap
+				b.Write(raw[i : i+room])
+				b.WriteString(truncatedMarker)
+				return b.String()
+			}
+			keep = true
 		case c == 0x1b:
 			n, keep = escapeLen(raw[i:])
 		case c == '\t':
 			keep = true
-		case c < 0x20 || c == 0x7f:
-		case c < utf8.RuneSelf:
-			keep = true
+		case c < utf8.RuneSelf: // other C0 controls and DEL are dropped
 		default:
 			var r rune
 			r, n = utf8.DecodeRune(raw[i:])

@@ -28,6 +28,10 @@ func TestSanitize(t *testing.T) {
 			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+	ascii := Sanitize([]byte(strings.Repeat("x", 3*MaxLineBytes)))
+	if ascii != strings.Repeat("x", MaxLineBytes)+truncatedMarker {
+		t.Errorf("long ASCII line: %d bytes, want the cap and the marker", len(ascii))
+	}
 	long := strings.Repeat("é", MaxLineBytes) // two bytes each
 	got := Sanitize([]byte(long))
 	if len(got) > MaxLineBytes+len(truncatedMarker) || !strings.HasSuffix(got, truncatedMarker) || !utf8.ValidString(got) {

@@ -193,6 +193,17 @@ func (s *Service) setBuilding() {
 	s.sup.events.publish(Event{Kind: BuildStarted, Service: s.Name})
 }
 
+// endBuilding ends the building state of a build that is not put in
+// service.
+func (s *Service) endBuilding() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.building {
+		s.building = false
+		s.stateChangedLocked()
+	}
+}
+
 // compile runs the runtime's build step, sending its output to the
 // service log. Instances keep serving the previous build meanwhile.
 func (s *Service) compile(ctx context.Context) buildResult {

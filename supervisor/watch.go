@@ -67,11 +67,12 @@ func (w *treeWatcher) addTree(root string) {
 	})
 }
 
-// run reports each changed path to changed until ctx ends. Reads and
-// attribute changes are not changes; a new directory is watched from
-// then on. changed may block: the kernel queues events meanwhile, and an
-// overflow of its queue is reported as a change of overflowPath.
-func (w *treeWatcher) run(ctx context.Context, changed func(path string)) {
+// run reports each changed path to changed until ctx ends, with whether
+// the change created it. Reads and attribute changes are not changes; a
+// new directory is watched from then on. changed may block: the kernel
+// queues events meanwhile, and an overflow of its queue is reported as a
+// change of overflowPath.
+func (w *treeWatcher) run(ctx context.Context, changed func(path string, created bool)) {
 	defer w.fs.Close()
 	for {
 		select {
@@ -80,14 +81,14 @@ func (w *treeWatcher) run(ctx context.Context, changed func(path string)) {
 				return
 			}
 			if w.relevant(ev) {
-				changed(ev.Name)
+				changed(ev.Name, ev.Has(fsnotify.Create))
 			}
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				changed(overflowPath) // changes were lost: rather rebuild than miss one
+				changed(overflowPath, false) // changes were lost: rather rebuild than miss one
 				continue
 			}
 			w.warn("file watching: " + err.Error())

@@ -93,7 +93,7 @@ func TestTreeWatcherReportsChangesAndFollowsNewDirectories(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.run(ctx, func(p string) { changed <- p })
+		w.run(ctx, func(p string, _ bool) { changed <- p })
 	}()
 	defer func() { cancel(); <-done }()
 	batch := func(wait time.Duration) string {
