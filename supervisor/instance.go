@@ -33,6 +33,7 @@ type Instance struct {
 	svc  *Service
 	Logs *LogBuffer
 	cmds chan command
+	gone chan struct{} // closed when the lifecycle goroutine has returned
 	// onDemand marks an instance started for waiting requests: its first
 	// process gets no /_ah/warmup, as in App Engine.
 	onDemand bool

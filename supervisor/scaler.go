@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -73,16 +74,13 @@ func (s *Service) apply(ctx context.Context, d scaleDecision) {
 	}
 	for _, st := range d.Stop {
 		in := s.instance(st.ID)
-		if in == nil {
+		if in == nil || !s.claim(in) { // at once, so that the next decision counts it gone
 			continue
 		}
 		s.scaled(in.ID, "stopping an instance: "+st.Reason)
-		s.mu.Lock()
-		in.retiring = true // at once, so that the next decision counts it gone
-		s.mu.Unlock()
 		reason := "scaled down: " + st.Reason
 		in.background(func() {
-			if err := s.retire(in, reason); err != nil && err != ErrStopping {
+			if err := s.retire(in, reason); err != nil && !errors.Is(err, ErrStopping) {
 				s.Logs.Add(System, fmt.Sprintf("removing instance %s: %v", in.ID, err))
 			}
 		})

@@ -115,6 +115,7 @@ func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 		ID: strconv.Itoa(s.nextID), svc: s, onDemand: onDemand, created: now,
 		Logs:  NewLogBuffer(s.sup.opts.LogLines),
 		cmds:  make(chan command),
+		gone:  make(chan struct{}),
 		state: Starting, reason: "launching", since: now,
 	}
 	s.nextID++
@@ -125,6 +126,7 @@ func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
+		defer close(in.gone)
 		in.run(ctx)
 	}()
 	return in
@@ -147,13 +149,22 @@ func (svc *Service) instance(id string) *Instance {
 	return nil
 }
 
-// retire removes in: it leaves rotation at once, drains and stops (with
-// /_ah/stop for manual and basic scaling), then leaves the list.
-func (s *Service) retire(in *Instance, reason string) error {
+// claim marks in as leaving, out of rotation at once; it returns false
+// when someone else already removes it.
+func (s *Service) claim(in *Instance) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.retiring {
+		return false
+	}
 	in.retiring = true
 	s.stateChangedLocked()
-	s.mu.Unlock()
+	return true
+}
+
+// retire removes a claimed instance: it drains and stops (with /_ah/stop
+// for manual and basic scaling), then leaves the list.
+func (s *Service) retire(in *Instance, reason string) error {
 	if err := s.sup.send(in, cmdRetire, reason); err != nil {
 		return err
 	}
@@ -285,7 +296,8 @@ func (s *Service) replaceAll(reason string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.sup.send(in, cmdReplace, reason); err != nil && !errors.Is(err, errBuildFailed) {
+			err := s.sup.send(in, cmdReplace, reason)
+			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, errRemoved) {
 				errs <- fmt.Errorf("%s/%s: %w", s.Name, in.ID, err)
 			}
 		}()

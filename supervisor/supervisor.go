@@ -243,7 +243,11 @@ func (s *Supervisor) Scale(service string, n int) error {
 		svc.addInstance(s.ctx, false)
 	}
 	for svc.live() > n {
-		if err := svc.retire(svc.newest(), fmt.Sprintf("scaled to %d instance(s) by hand", n)); err != nil {
+		in := svc.newest()
+		if !svc.claim(in) {
+			continue // the scaler took it meanwhile
+		}
+		if err := svc.retire(in, fmt.Sprintf("scaled to %d instance(s) by hand", n)); err != nil {
 			return err
 		}
 	}
@@ -321,6 +325,8 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 	c := command{kind: k, reason: reason, reply: make(chan error, 1)}
 	select {
 	case in.cmds <- c:
+	case <-in.gone:
+		return fmt.Errorf("instance %s/%s: %w", in.svc.Name, in.ID, errRemoved)
 	case <-s.ctx.Done():
 		return ErrStopping
 	}
@@ -334,3 +340,6 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 
 // ErrStopping is returned for actions asked for while appdeck shuts down.
 var ErrStopping = errors.New("appdeck is shutting down")
+
+// errRemoved is sent back for a command to an instance removed meanwhile.
+var errRemoved = fmt.Errorf("removed meanwhile: %w", ErrNotFound)
