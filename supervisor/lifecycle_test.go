@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -301,4 +302,36 @@ func TestBadLogDirIsAClearError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--log-dir") {
 		t.Errorf("New with a log dir under a file: %v", err)
 	}
+}
+
+// A process that leaves the instance's group (setsid) is out of reach of
+// the group kill, and may hold the instance's output pipes open: stopping
+// must not wait for it forever.
+func TestStopDoesNotWaitForAProcessThatLeftTheGroup(t *testing.T) {
+	requireTools(t, "python3", "setsid")
+	svc, _ := pyService(t, "web", manual(1))
+	pidFile := filepath.Join(svc.Dir, "escaped.pid")
+	svc.Entrypoint = "exec sh -c 'setsid sh -c \"echo \\$\\$ > " + pidFile + "; exec sleep 300\" & exec python3 -u app.py'"
+	sup := newSupervisor(t, Options{Grace: time.Second}, svc)
+	waitFor(t, "ready", 20*time.Second, stateIs(sup, "web", "0", Ready))
+	waitFor(t, "escaped pid", 5*time.Second, func() bool { return readFile(t, pidFile) != "" })
+	escaped := 0
+	fmt.Sscan(readFile(t, pidFile), &escaped)
+	t.Cleanup(func() { _ = syscall.Kill(escaped, syscall.SIGKILL) })
+	start := time.Now()
+	sup.Stop()
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Stop took %s with an escaped process holding the pipes", took)
+	}
+	if !strings.Contains(readLog(sup, "web", "0"), "left the instance's process group") {
+		t.Errorf("no warning about the escaped process in the log:\n%s", readLog(sup, "web", "0"))
+	}
+}
+
+func readLog(sup *Supervisor, service, id string) string {
+	var b strings.Builder
+	for _, l := range sup.Logs(service, id).Tail(100) {
+		b.WriteString(l.Text + "\n")
+	}
+	return b.String()
 }
