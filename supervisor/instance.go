@@ -116,7 +116,7 @@ func (in *Instance) run(ctx context.Context) {
 	delay := backoffMin
 	var pending *command // a start or restart to answer once launched
 	want, warm := true, !in.onDemand
-	for {
+	for ctx.Err() == nil { // an instance added as appdeck stops never starts
 		if !want {
 			c, ok := in.await(ctx)
 			if !ok {

@@ -15,7 +15,8 @@ import (
 func (s *Service) autoscale(ctx context.Context) {
 	for {
 		s.mu.Lock()
-		in := s.scaleInputLocked(time.Now())
+		now := time.Now()
+		in := s.scaleInputLocked(now)
 		wake := s.changed
 		s.mu.Unlock()
 		d := decide(in)
@@ -23,8 +24,15 @@ func (s *Service) autoscale(ctx context.Context) {
 		if !s.sleep(ctx, wake, d.Recheck) {
 			return
 		}
+		// Under load every request is a change: decide at most every
+		// scaleEvery, which is far below any pending latency.
+		if wait := scaleEvery - time.Since(now); wait > 0 && !s.sleep(ctx, nil, wait) {
+			return
+		}
 	}
 }
+
+const scaleEvery = 2 * time.Millisecond
 
 // sleep waits for wake, or for after when it is positive. It returns
 // false when ctx ends.
