@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -35,6 +36,13 @@ type options struct {
 	exitOnFailure bool
 	// Runtimes.
 	pythonVenv bool
+	// Supervision: file watching, scaling limits, log files.
+	watch          bool
+	noWatch        bool
+	watchIgnore    regexpsFlag
+	maxInstances   int
+	logDir         string
+	pendingTimeout time.Duration
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -88,6 +96,14 @@ func newFlagSet(o *options) *flag.FlagSet {
 
 	// Runtimes.
 	fs.BoolVar(&o.pythonVenv, "python-venv", false, "install each Python service's requirements.txt into a virtualenv in appdeck's cache (again only when the file changes)")
+
+	// Supervision.
+	fs.BoolVar(&o.watch, "watch", true, "rebuild or restart a service when its files change (rolling: no request fails)")
+	fs.BoolVar(&o.noWatch, "no-watch", false, "do not watch files (same as --watch=false)")
+	fs.Var(&o.watchIgnore, "watch-ignore", "`REGEX` of app-relative paths whose changes are ignored, besides skip_files (repeatable)")
+	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
+	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in `DIR`: service.log, service-instance.log")
+	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -142,6 +158,12 @@ func parseArgs(args []string) (options, []string, error) {
 	if o.adminPort < 0 || o.adminPort > 65535 {
 		return o, nil, usageErr("--admin-port %d is not a port number", o.adminPort)
 	}
+	if o.maxInstances < 0 {
+		return o, nil, usageErr("--max-instances %d: want 0 (no cap) or more", o.maxInstances)
+	}
+	if o.pendingTimeout <= 0 {
+		return o, nil, usageErr("--pending-timeout %s: want a positive duration such as 10s", o.pendingTimeout)
+	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
 	}
@@ -168,5 +190,26 @@ func (e *envFlag) Set(v string) error {
 		return fmt.Errorf("want KEY=VALUE, got %q", v)
 	}
 	*e = append(*e, v)
+	return nil
+}
+
+// regexpsFlag collects repeated --watch-ignore patterns, checked as they
+// are parsed so that a bad one is reported with the reason.
+type regexpsFlag []*regexp.Regexp
+
+func (r *regexpsFlag) String() string {
+	var s []string
+	for _, re := range *r {
+		s = append(s, re.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (r *regexpsFlag) Set(v string) error {
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return fmt.Errorf("invalid regular expression: %v", err)
+	}
+	*r = append(*r, re)
 	return nil
 }

@@ -257,7 +257,7 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if now == 0 || now == old {
 			t.Errorf("pid %d → %d", old, now)
 		}
-		if want := fmt.Sprintf("restarted default/0: starting, pid %d → %d", old, now); !strings.Contains(out, want) {
+		if want := fmt.Sprintf("restarted default/0: ready, pid %d → %d", old, now); !strings.Contains(out, want) {
 			t.Errorf("restart said %q, want %q", out, want)
 		}
 	})

@@ -101,6 +101,9 @@ func serve(args []string, name string) error {
 		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
 		Project: o.project, LogLines: o.logLines, Ports: ports,
 		Runtimes: runtimes.Options{PythonVenv: o.pythonVenv},
+		// Supervision flags.
+		Watch: o.watch && !o.noWatch, WatchIgnore: o.watchIgnore, MaxInstances: o.maxInstances,
+		LogDir: o.logDir, PendingTimeout: o.pendingTimeout,
 	})
 	if err != nil {
 		closeAll(append(listeners, adminL))

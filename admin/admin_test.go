@@ -406,24 +406,50 @@ func TestEventsStartWithASnapshot(t *testing.T) {
 	if first.name != "snapshot" || json.Unmarshal(first.data, &snap) != nil || len(snap) != 1 {
 		t.Fatalf("first event: %s %s", first.name, first.data)
 	}
-	if _, err := e.client.InstanceAction(ctx, "default", "0", "restart"); err != nil {
-		t.Fatal(err)
+	// A stop and a start pass through every state change; a restart of a
+	// ready instance is rolling and announces itself as a notice.
+	next := func() Event { // the next event about instance 0
+		t.Helper()
+		for {
+			select {
+			case x := <-events:
+				var got Event
+				if err := json.Unmarshal(x.data, &got); err != nil || x.name != got.Kind {
+					t.Fatalf("event %s: %s", x.name, x.data)
+				}
+				if got.Instance == "0" {
+					return got
+				}
+			case <-ctx.Done():
+				t.Fatal("no more events")
+			}
+		}
 	}
 	seen := map[string]bool{}
+	for _, action := range []string{"stop", "start"} {
+		if _, err := e.client.InstanceAction(ctx, "default", "0", action); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for !seen["ready"] {
-		select {
-		case x := <-events:
-			var got Event
-			if err := json.Unmarshal(x.data, &got); err != nil || x.name != "state" || got.Kind != "state" || got.Instance != "0" {
-				t.Fatalf("event %s: %s", x.name, x.data)
-			}
+		if got := next(); got.Kind == "state" {
 			seen[got.State] = true
-		case <-ctx.Done():
-			t.Fatalf("no ready event after the restart; saw %v", seen)
 		}
 	}
 	if !seen["draining"] || !seen["stopped"] || !seen["starting"] {
-		t.Errorf("a restart passes through draining, stopped and starting; saw %v", seen)
+		t.Errorf("a stop and a start pass through draining, stopped, starting and ready; saw %v", seen)
+	}
+	if _, err := e.client.InstanceAction(ctx, "default", "0", "restart"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		got := next()
+		if got.Kind == "state" && got.State != "ready" {
+			t.Errorf("a rolling restart took the instance out of rotation: %+v", got)
+		}
+		if got.Kind == "notice" && strings.HasPrefix(got.Reason, "replaced:") {
+			break
+		}
 	}
 }
 

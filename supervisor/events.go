@@ -14,7 +14,9 @@ const (
 	BuildStarted
 	BuildSucceeded
 	BuildFailedEvent
-	Notice // anything else worth showing: Event.Reason says it
+	Notice  // anything else worth showing: Event.Reason says it
+	Scaling // the scaler started or stopped Event.Instance: Event.Reason says why
+	Changed // files of the service changed: Event.Reason lists them
 )
 
 // Event is something that happened. Events are for reacting quickly; the

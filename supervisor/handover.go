@@ -79,7 +79,8 @@ func (h *handover) wait(ctx context.Context, p *process, timeout time.Duration) 
 func (h *handover) reported(ctx context.Context, p *process, timeout time.Duration) (int, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	for wait := readyFirstPoll; ; wait = min(wait*3/2+time.Millisecond, readyMaxPoll) {
+	start := time.Now()
+	for wait := readyFastPoll; ; wait = readyPoll(time.Since(start), wait) {
 		text, ok := h.read()
 		if ok {
 			return h.parse(text)

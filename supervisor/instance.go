@@ -25,27 +25,46 @@ const (
 // instanceHost is where instances listen and where appdeck reaches them.
 const instanceHost = "127.0.0.1"
 
-// Instance is one process of a service. Its lifecycle is owned by one
-// goroutine (run); others talk to it through commands and read its fields
-// under the service's lock.
+// Instance is one instance of a service. Its lifecycle is owned by one
+// goroutine (run), the only one that changes its state; others talk to it
+// through commands and read its fields under the service's lock.
 type Instance struct {
 	ID   string
 	svc  *Service
 	Logs *LogBuffer
 	cmds chan command
+	gone chan struct{} // closed when the lifecycle goroutine has returned
+	// onDemand marks an instance started for waiting requests: its first
+	// process gets no /_ah/warmup, as in App Engine.
+	onDemand bool
+	created  time.Time
 
 	// Guarded by svc.mu.
 	state     State
 	reason    string
 	since     time.Time
-	proc      *process
-	port      int
-	handler   http.Handler
-	startedAt time.Time
+	history   []Transition // the last historySize transitions
+	cur       *generation  // the process in rotation or starting; nil when none
 	restarts  int
 	nextTry   time.Time
-	inflight  int
-	total     int64
+	inflight  int       // requests in flight, over every generation
+	idleSince time.Time // when inflight last dropped to zero
+	retiring  bool      // being removed by Scale or the scaler
+	load      load
+	lastError string
+	usage     usage
+}
+
+// generation is one process of an instance. A rolling replace runs two
+// for a moment: the old one serving while the new one starts.
+type generation struct {
+	proc      *process
+	ho        *handover // how the process tells its port
+	port      int       // guarded by svc.mu once the process runs
+	startedAt time.Time
+	// Guarded by svc.mu.
+	handler  http.Handler // set once the process is ready
+	inflight int
 }
 
 type cmdKind int
@@ -55,17 +74,19 @@ const (
 	cmdStop
 	cmdKill
 	cmdRestart
-	cmdRetire // stop for good: the instance is being removed
+	cmdRetire  // stop for good: the instance is being removed
+	cmdReplace // rolling restart: the new process is ready before the old one drains
 )
 
-var cmdNames = [...]string{"start", "stop", "kill", "restart", "remove"}
+var cmdNames = [...]string{"start", "stop", "kill", "restart", "remove", "replace"}
 
 // command asks the lifecycle goroutine to act; reply receives one value
-// once the action has taken effect: the process stopped, or the new one
-// launched.
+// once the action has taken effect: the process stopped, the new one
+// launched, or (for a replace) the new one serving.
 type command struct {
-	kind  cmdKind
-	reply chan error
+	kind   cmdKind
+	reason string // why, for the state it leads to; "" for the default
+	reply  chan error
 }
 
 func (c *command) done(err error) {
@@ -78,43 +99,51 @@ func (c *command) done(err error) {
 // such as starting one that runs.
 var ErrConflict = errors.New("not possible in the instance's current state")
 
+// errSuperseded answers a replace that a later command made pointless.
+var errSuperseded = errors.New("superseded by a later command")
+
 // outcome is why one process run ended: a command, a crash (with the
-// reason and how long it had been up), or neither (shutdown, failed build).
+// reason and how long it had been up), a failed build, or shutdown.
 type outcome struct {
-	cmd     *command
-	crashed string
-	upFor   time.Duration
+	cmd         *command
+	crashed     string
+	upFor       time.Duration
+	buildFailed bool
 }
 
 // run is the instance's lifecycle loop. It returns when ctx ends, after
-// stopping the process.
+// stopping the process, or once the instance is removed.
 func (in *Instance) run(ctx context.Context) {
 	delay := backoffMin
 	var pending *command // a start or restart to answer once launched
-	want := true
-	for {
+	want, warm := true, !in.onDemand
+	for ctx.Err() == nil { // an instance added as appdeck stops never starts
 		if !want {
 			c, ok := in.await(ctx)
 			if !ok {
 				return
 			}
-			if c.kind == cmdRetire {
+			switch {
+			case c.kind == cmdRetire:
 				c.done(nil)
 				return
-			}
-			if c.kind == cmdStart || c.kind == cmdRestart {
+			case c.kind == cmdStart || c.kind == cmdRestart,
+				// A new build brings back an instance whose build failed,
+				// never one stopped by hand.
+				c.kind == cmdReplace && in.current() == BuildFailed:
 				want, pending, delay = true, c, backoffMin
-			} else {
+			default:
 				c.done(in.conflict(c.kind))
 			}
 			continue
 		}
-		res := in.runProcess(ctx, pending)
-		pending = nil
+		res := in.runProcess(ctx, pending, warm)
+		pending, warm = nil, true
 		switch {
 		case ctx.Err() != nil:
+			res.cmd.done(nil)
 			return
-		case res.cmd != nil && res.cmd.kind == cmdRestart:
+		case res.cmd != nil && (res.cmd.kind == cmdRestart || res.cmd.kind == cmdReplace):
 			in.countRestart()
 			pending, delay = res.cmd, backoffMin
 		case res.cmd != nil: // stop, kill or retire
@@ -122,6 +151,8 @@ func (in *Instance) run(ctx context.Context) {
 			if res.cmd.kind == cmdRetire {
 				return
 			}
+			want = false
+		case res.buildFailed:
 			want = false
 		case res.crashed != "":
 			if res.upFor >= healthyAfter {
@@ -133,8 +164,6 @@ func (in *Instance) run(ctx context.Context) {
 				return
 			}
 			delay = min(delay*2, backoffMax)
-		default: // the build failed: wait to be told to try again
-			want = false
 		}
 	}
 }
@@ -150,14 +179,16 @@ func (in *Instance) await(ctx context.Context) (*command, bool) {
 }
 
 // backoff waits before restarting a crashed instance. A stop or kill
-// meanwhile is final: the restart policy never undoes it.
+// meanwhile is final: the restart policy never undoes it. A replace (new
+// code) restarts at once: it may be the fix.
 func (in *Instance) backoff(ctx context.Context, reason string, delay time.Duration) (restart bool, pending *command, retired bool) {
-	next := time.Now().Add(delay)
-	in.svc.mu.Lock()
-	in.nextTry = next
-	in.svc.mu.Unlock()
+	in.noteError(reason)
 	in.setState(Crashed, reason)
+	in.svc.mu.Lock()
+	in.nextTry = time.Now().Add(delay)
+	in.svc.mu.Unlock()
 	in.setState(Backoff, reason) // NextTry says when the restart comes
+	in.Logs.Add(System, fmt.Sprintf("next try in %s", delay))
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	for {
@@ -167,7 +198,7 @@ func (in *Instance) backoff(ctx context.Context, reason string, delay time.Durat
 			return true, nil, false
 		case c := <-in.cmds:
 			switch c.kind {
-			case cmdStart, cmdRestart:
+			case cmdStart, cmdRestart, cmdReplace:
 				in.countRestart()
 				return true, &c, false
 			default:
@@ -176,7 +207,7 @@ func (in *Instance) backoff(ctx context.Context, reason string, delay time.Durat
 				return false, nil, c.kind == cmdRetire
 			}
 		case <-ctx.Done():
-			in.setState(Stopped, "appdeck is shutting down")
+			in.setState(Stopped, "appdeck shut down")
 			return false, nil, false
 		}
 	}
@@ -194,132 +225,318 @@ func (in *Instance) countRestart() {
 	in.svc.mu.Unlock()
 }
 
+// noteError keeps msg, with the last line the app wrote to stderr, as
+// the instance's last error.
+func (in *Instance) noteError(msg string) {
+	if tail := stderrTail(in.Logs, 1); tail != "" {
+		msg += " — " + tail
+	}
+	in.svc.mu.Lock()
+	in.lastError = msg
+	in.svc.mu.Unlock()
+}
+
 func (in *Instance) conflict(k cmdKind) error {
 	return fmt.Errorf("cannot %s %s/%s: it is %s: %w", cmdNames[k], in.svc.Name, in.ID, in.current(), ErrConflict)
 }
 
 // runProcess launches one process and follows it until it exits, a
 // command ends it, or ctx ends.
-func (in *Instance) runProcess(ctx context.Context, pending *command) outcome {
-	port, err := freePort()
-	if err != nil {
-		pending.done(err)
-		return outcome{crashed: err.Error()}
-	}
-	spec, err := in.svc.launchSpec(in, port)
+func (in *Instance) runProcess(ctx context.Context, pending *command, warm bool) outcome {
+	in.setState(Starting, "launching")
+	g, err := in.launch()
 	if errors.Is(err, errBuildFailed) {
 		in.setState(BuildFailed, "the build failed; fix it and appdeck rebuilds")
 		pending.done(err)
-		return outcome{}
+		return outcome{buildFailed: true}
 	}
+	pending.done(err)
 	if err != nil {
-		pending.done(err)
 		return outcome{crashed: err.Error()}
+	}
+	return in.follow(ctx, g, warm)
+}
+
+// launch starts a process of the current build on a free port.
+func (in *Instance) launch() (*generation, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := in.svc.launchSpec(in, port)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range spec.Warnings {
 		in.Logs.Add(System, "warning: "+w)
 	}
 	ho, err := newHandover(&spec, port, in.Logs)
 	if err != nil {
-		pending.done(err)
-		return outcome{crashed: err.Error()}
+		return nil, err
 	}
-	defer ho.close()
 	p, err := startProcess(spec, &in.svc.sup.reaper, in.Logs)
-	pending.done(err)
 	if err != nil {
-		return outcome{crashed: fmt.Sprintf("could not start %s: %v", spec.Argv[0], err)}
+		ho.close()
+		return nil, fmt.Errorf("could not start %s: %v", spec.Argv[0], err)
 	}
-	in.launched(p, port)
-	return in.follow(ctx, p, ho)
+	return &generation{proc: p, ho: ho, port: port, startedAt: time.Now()}, nil
 }
 
-// follow watches a launched process: readiness, then exit or a command.
-func (in *Instance) follow(ctx context.Context, p *process, ho *handover) outcome {
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	readyc := make(chan error, 1)
-	go func() { readyc <- ho.wait(rctx, p, in.svc.sup.opts.ReadyTimeout) }()
+// settlePort records the port g turned out to serve on: the one it was
+// given, or the one it reported (port file or stdout handover).
+func (in *Instance) settlePort(g *generation) {
+	in.svc.mu.Lock()
+	g.port = g.ho.port
+	in.svc.mu.Unlock()
+}
+
+// watched is a generation on its way to readiness.
+type watched struct {
+	g      *generation
+	ready  <-chan error // nil once the result is in
+	cmd    *command     // the replace to answer once it serves
+	cancel context.CancelFunc
+}
+
+// watch starts checking that g is ready: listening on its port, then
+// answered /_ah/start or /_ah/warmup when App Engine would send them.
+func (in *Instance) watch(ctx context.Context, g *generation, warm bool, cmd *command) *watched {
+	ctx, cancel := context.WithCancel(ctx)
+	ready := make(chan error, 1)
+	go func() { ready <- in.becomeReady(ctx, g, warm) }()
+	return &watched{g: g, ready: ready, cmd: cmd, cancel: cancel}
+}
+
+func (in *Instance) becomeReady(ctx context.Context, g *generation, warm bool) error {
+	timeout := in.svc.sup.opts.ReadyTimeout
 	start := time.Now()
+	defer g.ho.close() // the port file, if any, has served its purpose
+	if err := g.ho.wait(ctx, g.proc, timeout); err != nil {
+		return err
+	}
+	path := in.svc.readyRequest(warm)
+	if path == "" {
+		return nil
+	}
+	err := in.lifecycleRequest(ctx, g.ho.port, path, max(timeout-time.Since(start), time.Second))
+	if err != nil && g.proc.exited() {
+		return fmt.Errorf("exited during GET %s: %s", path, exitReason(g.proc.err))
+	}
+	return err
+}
+
+// follow runs the instance on g until g exits, a command ends it, or ctx
+// ends. A replace command starts a candidate process next to g; once the
+// candidate is ready it takes g's place and g drains in the background.
+func (in *Instance) follow(ctx context.Context, g *generation, warm bool) outcome {
+	in.adopt(g, "waiting for the app: "+g.ho.what())
+	cur := in.watch(ctx, g, warm, nil)
+	var cand *watched
+	defer func() {
+		cur.cancel()
+		in.abandon(cand, errSuperseded)
+	}()
 	for {
+		var candReady <-chan error
+		if cand != nil {
+			candReady = cand.ready
+		}
 		select {
-		case err := <-readyc:
-			readyc = nil
+		case err := <-cur.ready:
+			cur.ready = nil
 			if err != nil {
-				p.stop(in.svc.sup.opts.Grace)
+				cur.cmd.done(err)
+				cur.g.proc.stop(in.svc.sup.opts.Grace)
 				return outcome{crashed: err.Error()}
 			}
-			in.setReady(ho.port)
-		case <-p.done:
-			if readyc != nil {
-				return outcome{crashed: fmt.Sprintf("exited before %s: %s", ho.what(), exitReason(p.err))}
+			in.settlePort(cur.g)
+			in.setReady(cur.g, "")
+			cur.cmd.done(nil)
+			cur.cmd = nil
+		case <-cur.g.proc.done:
+			why := "exited: " + exitReason(cur.g.proc.err)
+			if cur.ready != nil {
+				why = fmt.Sprintf("exited before %s: %s", cur.g.ho.what(), exitReason(cur.g.proc.err))
+				cur.cmd.done(errors.New(why))
 			}
-			return outcome{crashed: "exited: " + exitReason(p.err), upFor: time.Since(start)}
+			if cand == nil {
+				return outcome{crashed: why, upFor: time.Since(cur.g.startedAt)}
+			}
+			// The old process died while its replacement starts: wait
+			// for the replacement rather than restart.
+			in.noteError(why)
+			cur.cancel()
+			cur, cand = cand, nil
+			in.adopt(cur.g, "the previous process "+why+"; waiting for its replacement")
+		case err := <-candReady:
+			cand.ready = nil
+			if err != nil {
+				// The new code does not start: take the crash path with
+				// its reason rather than keep serving the old code.
+				in.abandon(cand, err)
+				cand = nil
+				in.background(func() { in.drain(cur.g, true) })
+				return outcome{crashed: "the new process failed: " + err.Error()}
+			}
+			old := cur.g
+			cur.cancel()
+			cur, cand = cand, nil
+			in.countRestart()
+			in.settlePort(cur.g)
+			in.setReady(cur.g, "")
+			msg := fmt.Sprintf("replaced: pid %d took over on port %d; pid %d drains", cur.g.proc.cmd.Process.Pid, cur.g.port, old.proc.cmd.Process.Pid)
+			in.Logs.Add(System, msg)
+			in.svc.sup.events.publish(Event{Kind: Notice, Service: in.svc.Name, Instance: in.ID, Reason: msg})
+			cur.cmd.done(nil)
+			cur.cmd = nil
+			in.background(func() { in.drain(old, true) })
 		case c := <-in.cmds:
-			if c.kind == cmdStart {
-				c.done(in.conflict(c.kind))
-				continue
+			if out, ok := in.command(ctx, &c, &cur, &cand); ok {
+				return out
 			}
-			in.stopProcess(p, c.kind)
-			return outcome{cmd: &c}
 		case <-ctx.Done():
-			in.stopProcess(p, cmdStop)
+			in.stopProcess(cur.g, cmdStop, "appdeck shut down", false)
 			return outcome{}
 		}
 	}
 }
 
-// stopProcess takes the instance out of rotation and ends the process:
-// at once for a kill, otherwise after requests in flight finish (at most
-// the grace period), with SIGTERM and then SIGKILL.
-func (in *Instance) stopProcess(p *process, k cmdKind) {
-	grace := in.svc.sup.opts.Grace
+// command carries out c while a process runs. It returns true with the
+// outcome when the process run is over.
+func (in *Instance) command(ctx context.Context, c *command, cur, cand **watched) (outcome, bool) {
+	switch c.kind {
+	case cmdStart:
+		c.done(in.conflict(c.kind))
+		return outcome{}, false
+	case cmdReplace:
+		if (*cur).ready == nil { // serving: start the candidate next to it
+			return in.replace(ctx, c, cur, cand)
+		}
+		// Still starting: nothing to keep serving; restart it.
+	}
+	in.abandon(*cand, errSuperseded)
+	*cand = nil
+	in.stopProcess((*cur).g, c.kind, c.reason, true)
+	return outcome{cmd: c}, true
+}
+
+// replace launches a candidate process for a rolling restart. A failed
+// build ends the run: the service now serves its error page.
+func (in *Instance) replace(ctx context.Context, c *command, cur, cand **watched) (outcome, bool) {
+	in.abandon(*cand, errSuperseded)
+	*cand = nil
+	g, err := in.launch()
+	switch {
+	case errors.Is(err, errBuildFailed):
+		in.stopProcess((*cur).g, cmdStop, "the new build failed", true)
+		in.setState(BuildFailed, "the build failed; fix it and appdeck rebuilds")
+		c.done(err)
+		return outcome{buildFailed: true}, true
+	case err != nil:
+		in.noteError(err.Error())
+		c.done(err)
+		return outcome{}, false
+	}
+	in.Logs.Add(System, fmt.Sprintf("replacing: started pid %d on port %d", g.proc.cmd.Process.Pid, g.port))
+	*cand = in.watch(ctx, g, true, c)
+	return outcome{}, false
+}
+
+// abandon stops a candidate that will not take over, in the background:
+// it serves nothing, and the lifecycle should not wait for it.
+func (in *Instance) abandon(w *watched, why error) {
+	if w == nil {
+		return
+	}
+	w.cancel()
+	w.cmd.done(why)
+	in.background(func() { w.g.proc.stop(in.svc.sup.opts.Grace) })
+}
+
+// background runs f in a goroutine that Stop waits for.
+func (in *Instance) background(f func()) {
+	in.svc.sup.wg.Add(1)
+	go func() {
+		defer in.svc.sup.wg.Done()
+		f()
+	}()
+}
+
+// stopReasons says where each command leaves the instance.
+var stopReasons = map[cmdKind]string{
+	cmdStop:    "stopped by hand",
+	cmdKill:    "killed by hand (SIGKILL)",
+	cmdRestart: "restarting",
+	cmdReplace: "restarting",
+	cmdRetire:  "removed",
+}
+
+// stopProcess takes the instance out of rotation and ends g: at once for
+// a kill, otherwise after requests in flight finish (at most the grace
+// period), with /_ah/stop when App Engine would send it and tell is set,
+// then SIGTERM and SIGKILL.
+func (in *Instance) stopProcess(g *generation, k cmdKind, reason string, tell bool) {
+	final := stopReasons[k]
+	if reason != "" {
+		final = reason
+	}
 	if k == cmdKill {
 		in.setState(Draining, "killing")
-		p.signal(syscall.SIGKILL)
-		<-p.done
-		in.setState(Stopped, "killed by hand (SIGKILL)")
+		g.proc.signal(syscall.SIGKILL)
+		<-g.proc.done
+		in.setState(Stopped, final)
 		return
 	}
 	in.setState(Draining, "finishing requests in flight")
-	in.svc.waitIdle(in, grace)
-	p.stop(grace)
-	why := map[cmdKind]string{cmdStop: "stopped", cmdRestart: "restarting", cmdRetire: "removed"}[k]
-	in.setState(Stopped, why)
+	in.drain(g, tell)
+	in.setState(Stopped, final)
 }
 
-func (in *Instance) launched(p *process, port int) {
-	in.svc.mu.Lock()
-	in.proc, in.port, in.startedAt, in.handler = p, port, time.Now(), nil
-	in.svc.mu.Unlock()
-	in.setState(Starting, "waiting for the app to listen on $PORT")
-}
-
-func (in *Instance) setReady(port int) {
-	addr := net.JoinHostPort(instanceHost, strconv.Itoa(port))
-	h := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), in.explain)
-	in.svc.mu.Lock()
-	in.handler, in.port = h, port
-	in.svc.mu.Unlock()
-	in.setState(Ready, "")
-}
-
-// explain says why the instance failed a request it was given: how its
-// process ended and the last lines it wrote to stderr.
-func (in *Instance) explain() string {
-	in.svc.mu.Lock()
-	p := in.proc
-	in.svc.mu.Unlock()
-	if p == nil {
-		return ""
+// drain waits for g's requests to finish (at most the grace period),
+// sends /_ah/stop to manual and basic scaling instances when tell is set,
+// and ends the process.
+func (in *Instance) drain(g *generation, tell bool) {
+	grace := in.svc.sup.opts.Grace
+	in.svc.waitIdle(g, grace)
+	if tell && in.svc.sendsStop() && !g.proc.exited() {
+		if err := in.lifecycleRequest(context.Background(), g.port, pathStop, grace); err != nil {
+			in.Logs.Add(System, err.Error())
+		}
 	}
+	g.proc.stop(grace)
+}
+
+// adopt makes g the instance's process, starting.
+func (in *Instance) adopt(g *generation, reason string) {
+	in.svc.mu.Lock()
+	in.cur = g
+	in.svc.mu.Unlock()
+	in.setState(Starting, reason)
+}
+
+// setReady puts g in rotation as the instance's process.
+func (in *Instance) setReady(g *generation, reason string) {
+	addr := net.JoinHostPort(instanceHost, strconv.Itoa(g.port))
+	h := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), func() string { return in.explain(g) })
+	in.svc.mu.Lock()
+	g.handler, in.cur = h, g
+	// Waiters may take the new process's room even when the state does
+	// not change (a replace, from ready to ready).
+	in.svc.stateChangedLocked()
+	in.svc.mu.Unlock()
+	in.setState(Ready, reason)
+}
+
+// explain says why g failed a request it was given: how its process
+// ended and the last lines it wrote to stderr.
+func (in *Instance) explain(g *generation) string {
 	select { // a crash is noticed a moment after the connection breaks
-	case <-p.done:
+	case <-g.proc.done:
 	case <-time.After(100 * time.Millisecond):
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Instance %s/%s exited: %s.", in.svc.Name, in.ID, exitReason(p.err))
+	fmt.Fprintf(&b, "Instance %s/%s (pid %d) exited: %s.", in.svc.Name, in.ID, g.proc.cmd.Process.Pid, exitReason(g.proc.err))
 	if tail := stderrTail(in.Logs, 20); tail != "" {
 		b.WriteString("\n\nLast lines on stderr:\n" + tail)
 	}
@@ -340,25 +557,44 @@ func stderrTail(l *LogBuffer, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// setState moves the instance to st, notes it in the log and publishes it.
+// setState moves the instance to st, notes it in the log and publishes
+// it. A move the state machine does not allow is refused and reported:
+// it would be a bug in the lifecycle.
 func (in *Instance) setState(st State, reason string) {
-	in.svc.mu.Lock()
-	if in.state == st && in.reason == reason {
-		in.svc.mu.Unlock()
+	s := in.svc
+	s.mu.Lock()
+	from := in.state
+	if from == st && in.reason == reason {
+		s.mu.Unlock()
 		return
 	}
-	in.state, in.reason, in.since = st, reason, time.Now()
+	if !canMove(from, st) {
+		s.mu.Unlock()
+		msg := fmt.Sprintf("internal error: refused to move from %s to %s (%s)", from, st, reason)
+		in.Logs.Add(System, msg)
+		s.sup.events.publish(Event{Kind: Notice, Service: s.Name, Instance: in.ID, Reason: msg})
+		return
+	}
+	now := time.Now()
+	in.state, in.reason, in.since = st, reason, now
+	in.history = append(in.history, Transition{Time: now, From: from, To: st, Reason: reason})
+	if len(in.history) > historySize {
+		in.history = in.history[len(in.history)-historySize:]
+	}
 	if st != Backoff {
 		in.nextTry = time.Time{}
 	}
-	in.svc.notifyLocked()
-	in.svc.mu.Unlock()
+	if st == Ready && in.inflight == 0 {
+		in.idleSince = now
+	}
+	s.stateChangedLocked()
+	s.mu.Unlock()
 	msg := st.String()
 	if reason != "" {
 		msg += ": " + reason
 	}
 	in.Logs.Add(System, msg)
-	in.svc.sup.events.publish(Event{Kind: StateChanged, Service: in.svc.Name, Instance: in.ID, State: st, Reason: reason})
+	s.sup.events.publish(Event{Time: now, Kind: StateChanged, Service: s.Name, Instance: in.ID, State: st, Reason: reason})
 }
 
 // freePort asks the kernel for a port nobody uses right now.

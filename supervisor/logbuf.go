@@ -35,7 +35,10 @@ func (l Line) withSeq(seq uint64) Line { l.Seq = seq; return l }
 
 // LogBuffer is an instance's or service's log: a Ring of lines that the
 // goroutines draining a child's pipes append to without ever blocking.
-type LogBuffer struct{ Ring[Line] }
+type LogBuffer struct {
+	Ring[Line]
+	file *logFile // with --log-dir, set before the first line
+}
 
 // NewLogBuffer returns a buffer that keeps the last size lines.
 func NewLogBuffer(size int) *LogBuffer {
@@ -46,5 +49,16 @@ func NewLogBuffer(size int) *LogBuffer {
 
 // Add appends a line stamped with the current time.
 func (b *LogBuffer) Add(s Stream, text string) {
-	b.Append(Line{Time: time.Now(), Stream: s, Text: text})
+	l := Line{Time: time.Now(), Stream: s, Text: text}
+	b.Append(l)
+	if b.file != nil {
+		b.file.write(l)
+	}
+}
+
+// closeFile flushes and closes the --log-dir copy, if any.
+func (b *LogBuffer) closeFile() {
+	if b.file != nil {
+		_ = b.file.close()
+	}
 }

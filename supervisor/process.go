@@ -93,11 +93,39 @@ func startProcess(spec runtimes.LaunchSpec, rp *reaper, logs *LogBuffer) (*proce
 		p.err = cmd.Wait()
 		// Whatever the leader left behind in its group goes with it.
 		_ = syscall.Kill(-p.pgid, syscall.SIGKILL)
-		drained.Wait()
+		if !waitTimeout(&drained, drainAfterExit) {
+			// A process that left the group (setsid) still holds the
+			// pipes: stop reading rather than wait for it forever.
+			logs.Add(System, "warning: a process that left the instance's process group still holds its output; no longer reading it")
+			outR.Close()
+			errR.Close()
+			drained.Wait()
+		}
 		rp.forget(p.pgid)
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// drainAfterExit bounds the wait for the rest of a process's output once
+// its group is gone.
+const drainAfterExit = 2 * time.Second
+
+// waitTimeout waits for wg at most d and reports whether it finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // drain copies r into logs line by line until EOF.

@@ -9,12 +9,24 @@ import (
 )
 
 // Readiness polling: a Go server accepts connections a few milliseconds
-// after exec, so the first polls come fast; slower runtimes (Java, Python
-// with imports) are polled ever less often, up to readyMaxPoll.
+// after exec, so for the first readyFastFor the port is tried every
+// readyFastPoll (a refused connect on loopback costs microseconds);
+// slower runtimes (Java, Python with imports) are then polled ever less
+// often, up to readyMaxPoll.
 const (
-	readyFirstPoll = time.Millisecond
-	readyMaxPoll   = 50 * time.Millisecond
+	readyFastPoll = 500 * time.Microsecond
+	readyFastFor  = 50 * time.Millisecond
+	readyMaxPoll  = 50 * time.Millisecond
 )
+
+// readyPoll is the wait before the next readiness check, elapsed after
+// the first.
+func readyPoll(elapsed, last time.Duration) time.Duration {
+	if elapsed < readyFastFor {
+		return readyFastPoll
+	}
+	return min(last*3/2, readyMaxPoll)
+}
 
 // waitReady waits until something accepts TCP connections on port, the
 // process exits, ctx ends or the timeout passes, whichever comes first.
@@ -23,7 +35,8 @@ func waitReady(ctx context.Context, p *process, host string, port int, timeout t
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	d := net.Dialer{Timeout: time.Second}
-	for wait := readyFirstPoll; ; wait = min(wait*3/2+time.Millisecond, readyMaxPoll) {
+	start := time.Now()
+	for wait := readyFastPoll; ; wait = readyPoll(time.Since(start), wait) {
 		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
 			c.Close()
 			return nil

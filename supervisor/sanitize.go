@@ -5,8 +5,11 @@ import (
 	"unicode/utf8"
 )
 
-// MaxLineBytes caps a log line; longer lines are cut with a marker.
+// MaxLineBytes caps a log line; longer lines are cut with a marker
+// (truncatedMarker), which comes on top.
 const MaxLineBytes = 16 << 10
+
+const truncatedMarker = " …[truncated]"
 
 // Sanitize turns raw output into a line safe to draw in a terminal: a
 // carriage return keeps only the text after it (what a terminal would
@@ -20,41 +23,57 @@ func Sanitize(raw []byte) string {
 	}
 	var b strings.Builder
 	b.Grow(min(len(raw), MaxLineBytes))
-	for i := 0; i < len(raw); {
-		if b.Len() >= MaxLineBytes {
-			b.WriteString(" …[truncated]")
-			break
+	// put writes p unless that would pass the cap.
+	put := func(p []byte) bool {
+		if b.Len()+len(p) > MaxLineBytes {
+			b.WriteString(truncatedMarker)
+			return false
 		}
+		b.Write(p)
+		return true
+	}
+	for i := 0; i < len(raw); {
 		c := raw[i]
+		n := 1
+		keep := false
 		switch {
-		case c == 0x1b:
-			n, keep := escapeLen(raw[i:])
-			if keep {
-				b.Write(raw[i : i+n])
+		case c >= 0x20 && c < 0x7f: // the common case: a run of printable ASCII at once
+			for i+n < len(raw) && raw[i+n] >= 0x20 && raw[i+n] < 0x7f {
+				n++
 			}
-			i += n
+			if room := MaxLineBytes - b.Len(); n > room { // cut the run at the cap
+				b.Write(raw[i : i+room])
+				b.WriteString(truncatedMarker)
+				return b.String()
+			}
+			keep = true
+		case c == 0x1b:
+			n, keep = escapeLen(raw[i:])
 		case c == '\t':
-			b.WriteByte(c)
-			i++
-		case c < 0x20 || c == 0x7f:
-			i++
-		case c < utf8.RuneSelf:
-			b.WriteByte(c)
-			i++
+			keep = true
+		case c < utf8.RuneSelf: // other C0 controls and DEL are dropped
 		default:
-			r, size := utf8.DecodeRune(raw[i:])
+			var r rune
+			r, n = utf8.DecodeRune(raw[i:])
 			switch {
-			case r == utf8.RuneError && size <= 1:
-				b.WriteRune(utf8.RuneError)
+			case r == utf8.RuneError && n <= 1:
+				if !put(replacementChar) {
+					return b.String()
+				}
 			case r < 0xa0: // C1 control characters are dropped like C0 ones
 			default:
-				b.Write(raw[i : i+size])
+				keep = true
 			}
-			i += size
 		}
+		if keep && !put(raw[i:i+n]) {
+			break
+		}
+		i += n
 	}
 	return b.String()
 }
+
+var replacementChar = []byte(string(utf8.RuneError))
 
 func trimEOL(raw []byte) []byte {
 	for len(raw) > 0 && (raw[len(raw)-1] == '\n' || raw[len(raw)-1] == '\r') {

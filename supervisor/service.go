@@ -2,11 +2,13 @@ package supervisor
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,16 +32,23 @@ type Service struct {
 	// Logs holds the service's own lines: builds and appdeck's notes.
 	Logs *LogBuffer
 
-	scaleMu sync.Mutex // serializes Scale and Rebuild
+	scaleMu sync.Mutex // serializes Scale, Rebuild and reloads
 
 	mu        sync.Mutex
 	instances []*Instance
+	nextID    int // instance ids are never reused within a run
 	art       runtimes.Artifact
 	building  bool
 	buildErr  error  // nil, or the last build's failure
 	buildOut  string // output of the last failed build
 	errPage   http.Handler
-	changed   chan struct{} // closed and replaced whenever instance state or load changes
+	waiters   list.List // of *waiter, oldest first
+	watching  bool
+	// changed is closed and replaced whenever instance state or load
+	// changes; avail only when what a waiting request can get changes
+	// (states, builds), so that waiters do not wake per request.
+	changed chan struct{}
+	avail   chan struct{}
 }
 
 var _ proxy.Pool = (*Service)(nil)
@@ -49,59 +58,78 @@ func newService(sup *Supervisor, cfg *config.Service) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
+	s := &Service{
 		Name: cfg.Name, cfg: cfg, rt: rt, sup: sup,
 		Logs:    NewLogBuffer(sup.opts.LogLines),
 		changed: make(chan struct{}),
-	}, nil
-}
-
-// initialInstances is how many instances start with the service.
-func (s *Service) initialInstances() int {
-	switch s.cfg.Scaling.Kind {
-	case config.Manual:
-		return s.cfg.Scaling.Manual.Instances
-	case config.Basic:
-		return 1
+		avail:   make(chan struct{}),
 	}
-	return max(1, s.cfg.Scaling.Automatic.MinInstances)
+	sup.attachLogFile(s.Logs, cfg.Name, "")
+	return s, nil
 }
 
-// start builds the service and launches its instances.
+// scales reports whether the scaler adds and removes instances: automatic
+// and basic scaling do, manual scaling runs a fixed number.
+func (s *Service) scales() bool { return s.cfg.Scaling.Kind != config.Manual }
+
+// sendsStop reports whether App Engine sends /_ah/stop before stopping an
+// instance of this service (manual and basic scaling).
+func (s *Service) sendsStop() bool { return s.cfg.Scaling.Kind != config.Automatic }
+
+// readyRequest is the request App Engine sends a new instance before any
+// other: /_ah/start for manual and basic scaling; /_ah/warmup for an
+// automatic-scaling instance started ahead of need, when inbound_services
+// lists warmup; otherwise none.
+func (s *Service) readyRequest(warm bool) string {
+	switch {
+	case s.cfg.Scaling.Kind != config.Automatic:
+		return pathStart
+	case warm && s.cfg.HasInbound("warmup"):
+		return pathWarmup
+	}
+	return ""
+}
+
+// start builds the service and launches its instances: a manual-scaling
+// service its fixed number; the scaler decides for the others (basic
+// scaling starts none until a request comes).
 func (s *Service) start(ctx context.Context) {
 	s.build(ctx)
-	for range s.initialInstances() {
-		s.addInstance(ctx)
+	if s.cfg.Scaling.Kind == config.Manual {
+		n := capped(s.cfg.Scaling.Manual.Instances, s.sup.opts.MaxInstances)
+		if n < s.cfg.Scaling.Manual.Instances {
+			s.Logs.Add(System, fmt.Sprintf("starting %d of %d instances (--max-instances %d)", n, s.cfg.Scaling.Manual.Instances, n))
+		}
+		for range n {
+			s.addInstance(ctx, false)
+		}
+		return
 	}
+	s.autoscale(ctx)
 }
 
-func (s *Service) addInstance(ctx context.Context) *Instance {
+func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.mu.Lock()
+	now := time.Now()
 	in := &Instance{
-		ID: fmt.Sprint(len(s.instances)), svc: s,
-		Logs: NewLogBuffer(s.sup.opts.LogLines),
-		cmds: make(chan command),
+		ID: strconv.Itoa(s.nextID), svc: s, onDemand: onDemand, created: now,
+		Logs:  NewLogBuffer(s.sup.opts.LogLines),
+		cmds:  make(chan command),
+		gone:  make(chan struct{}),
+		state: Starting, reason: "launching", since: now,
 	}
+	s.nextID++
+	s.sup.attachLogFile(in.Logs, s.Name, in.ID)
 	s.instances = append(s.instances, in)
+	s.stateChangedLocked()
 	s.mu.Unlock()
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
+		defer close(in.gone)
 		in.run(ctx)
 	}()
 	return in
-}
-
-func (s *Service) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.instances)
-}
-
-func (s *Service) lastInstance() *Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.instances[len(s.instances)-1]
 }
 
 func (s *Service) snapshotInstances() []*Instance {
@@ -110,25 +138,86 @@ func (s *Service) snapshotInstances() []*Instance {
 	return append([]*Instance(nil), s.instances...)
 }
 
-func (s *Service) remove(in *Instance) {
+func (svc *Service) instance(id string) *Instance {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	for _, in := range svc.instances {
+		if in.ID == id {
+			return in
+		}
+	}
+	return nil
+}
+
+// claim marks in as leaving, out of rotation at once; it returns false
+// when someone else already removes it.
+func (s *Service) claim(in *Instance) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if in.retiring {
+		return false
+	}
+	in.retiring = true
+	s.stateChangedLocked()
+	return true
+}
+
+// retire removes a claimed instance: it drains and stops (with /_ah/stop
+// for manual and basic scaling), then leaves the list.
+func (s *Service) retire(in *Instance, reason string) error {
+	if err := s.sup.send(in, cmdRetire, reason); err != nil {
+		return err
+	}
+	s.mu.Lock()
 	for i, x := range s.instances {
 		if x == in {
 			s.instances = append(s.instances[:i], s.instances[i+1:]...)
 			break
 		}
 	}
-	s.notifyLocked()
+	s.stateChangedLocked()
+	s.mu.Unlock()
+	in.Logs.closeFile()
+	return nil
 }
 
-// build runs the runtime's build step, keeping the output of a failure
-// for the error page and the dashboard.
+// build runs the runtime's build step and puts the result in service.
 func (s *Service) build(ctx context.Context) {
+	s.setBuilding()
+	s.publish(s.compile(ctx))
+}
+
+// buildResult is one run of the runtime's build step.
+type buildResult struct {
+	art  runtimes.Artifact
+	err  error
+	out  string // the tool's output, kept when the build failed
+	took time.Duration
+	gen  int // for the reload loop: which build this was
+}
+
+func (s *Service) setBuilding() {
 	s.mu.Lock()
 	s.building = true
+	s.stateChangedLocked()
 	s.mu.Unlock()
 	s.sup.events.publish(Event{Kind: BuildStarted, Service: s.Name})
+}
+
+// endBuilding ends the building state of a build that is not put in
+// service.
+func (s *Service) endBuilding() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.building {
+		s.building = false
+		s.stateChangedLocked()
+	}
+}
+
+// compile runs the runtime's build step, sending its output to the
+// service log. Instances keep serving the previous build meanwhile.
+func (s *Service) compile(ctx context.Context) buildResult {
 	start := time.Now()
 	var out bytes.Buffer
 	lw := &lineWriter{buf: &out, logs: s.Logs}
@@ -138,20 +227,27 @@ func (s *Service) build(ctx context.Context) {
 		Options:  s.sup.opts.Runtimes,
 	}, lw)
 	lw.flush()
+	return buildResult{art: art, err: err, out: strings.TrimSpace(out.String()), took: time.Since(start)}
+}
+
+// publish puts a build in service: the next processes run it, or, if it
+// failed, requests get its error page, with the tool's output and
+// file:line:col positions.
+func (s *Service) publish(r buildResult) {
 	s.mu.Lock()
-	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, art, err, "", nil
-	if err != nil {
-		s.buildOut = strings.TrimSpace(out.String())
-		s.errPage = buildErrorPage(s.cfg, err)
+	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, r.art, r.err, "", nil
+	if r.err != nil {
+		s.buildOut = r.out
+		s.errPage = buildErrorPage(s.cfg, r.err)
 	}
-	s.notifyLocked()
+	s.stateChangedLocked()
 	s.mu.Unlock()
-	if err != nil {
-		s.Logs.Add(System, "build failed: "+err.Error())
-		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: err.Error()})
+	if r.err != nil {
+		s.Logs.Add(System, "build failed: "+r.err.Error())
+		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: r.err.Error()})
 		return
 	}
-	s.Logs.Add(System, fmt.Sprintf("built in %s", time.Since(start).Round(time.Millisecond)))
+	s.Logs.Add(System, fmt.Sprintf("built in %s", r.took.Round(time.Millisecond)))
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 
@@ -182,111 +278,57 @@ func (s *Service) launchSpec(in *Instance, port int) (runtimes.LaunchSpec, error
 	})
 }
 
+// replaceAll restarts every instance that is not stopped by hand on the
+// current build, all at once and each rolling: its new process is ready
+// before the old one drains. It returns once every new process serves. A
+// failed build is no error: the instances then show it.
+func (s *Service) replaceAll(reason string) error {
+	var wg sync.WaitGroup
+	all := s.snapshotInstances()
+	errs := make(chan error, len(all))
+	for _, in := range all {
+		s.mu.Lock()
+		skip := in.retiring || in.state == Stopped || in.state == Draining
+		s.mu.Unlock()
+		if skip {
+			continue // stopped by hand (or leaving): a restart does not undo that
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.sup.send(in, cmdReplace, reason)
+			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, errRemoved) {
+				errs <- fmt.Errorf("%s/%s: %w", s.Name, in.ID, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 // notifyLocked wakes everyone waiting for a change. s.mu must be held.
 func (s *Service) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
 
-// Acquire implements proxy.Pool: it picks the ready instance with the most
-// room, waiting for room when every ready instance is busy. With none
-// ready it answers at once with the reason: starting, crashed, stopped or
-// a failed build (whose error page then serves the request).
-func (s *Service) Acquire(ctx context.Context) (*proxy.Lease, error) {
-	deadline := time.NewTimer(s.sup.opts.PendingTimeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		if in := s.pickLocked(); in != nil {
-			in.inflight++
-			h := in.handler
-			s.mu.Unlock()
-			return &proxy.Lease{Handler: h, Instance: in.ID, Done: func(o proxy.Outcome) { s.release(in) }}, nil
-		}
-		if s.errPage != nil {
-			h := s.errPage
-			s.mu.Unlock()
-			return &proxy.Lease{Handler: h, Instance: "build-failed", Done: func(proxy.Outcome) {}}, nil
-		}
-		if u := s.unavailableLocked(); u != nil {
-			s.mu.Unlock()
-			return nil, u
-		}
-		wait := s.changed
-		s.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-deadline.C:
-			return nil, &proxy.Unavailable{Status: http.StatusServiceUnavailable,
-				Title:  fmt.Sprintf("Every instance of service %q stayed busy for %s", s.Name, s.sup.opts.PendingTimeout),
-				Detail: fmt.Sprintf("Each instance takes %d requests at once.", s.cfg.Capacity())}
-		}
-	}
-}
-
-// pickLocked returns the ready instance with the most free capacity.
-func (s *Service) pickLocked() *Instance {
-	var best *Instance
-	limit := s.cfg.Capacity()
-	for _, in := range s.instances {
-		if in.state == Ready && in.inflight < limit && (best == nil || in.inflight < best.inflight) {
-			best = in
-		}
-	}
-	return best
-}
-
-// unavailableLocked explains why no instance can take a request now, or
-// returns nil when one is ready but busy (worth waiting for).
-func (s *Service) unavailableLocked() *proxy.Unavailable {
-	var starting, crashed *Instance
-	for _, in := range s.instances {
-		switch in.state {
-		case Ready:
-			return nil
-		case Starting:
-			starting = in
-		case Crashed, Backoff:
-			crashed = in
-		}
-	}
-	switch {
-	case s.building:
-		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, RetryAfter: 1,
-			Title: fmt.Sprintf("Service %q is building", s.Name), Detail: "This page reloads itself when the build is done."}
-	case starting != nil:
-		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, RetryAfter: 1,
-			Title: fmt.Sprintf("Service %q is starting", s.Name), Detail: starting.reason}
-	case crashed != nil:
-		detail := crashed.reason
-		if tail := stderrTail(crashed.Logs, 20); tail != "" {
-			detail += "\n\nLast lines on stderr:\n" + tail
-		}
-		return &proxy.Unavailable{Status: http.StatusBadGateway,
-			Title: fmt.Sprintf("Instance %s/%s crashed", s.Name, crashed.ID), Detail: detail}
-	}
-	return &proxy.Unavailable{Status: http.StatusServiceUnavailable,
-		Title:  fmt.Sprintf("Service %q has no running instance", s.Name),
-		Detail: "Every instance is stopped. Start one from the dashboard (s) or with `appdeck ctl start " + s.Name + "`."}
-}
-
-func (s *Service) release(in *Instance) {
-	s.mu.Lock()
-	in.inflight--
-	in.total++
+// stateChangedLocked wakes waiting requests as well, and hands them any
+// room that appeared. s.mu must be held.
+func (s *Service) stateChangedLocked() {
 	s.notifyLocked()
-	s.mu.Unlock()
+	close(s.avail)
+	s.avail = make(chan struct{})
+	s.dispatchLocked()
 }
 
-// waitIdle waits until in has no request in flight, at most max.
-func (s *Service) waitIdle(in *Instance, max time.Duration) {
+// waitIdle waits until g has no request in flight, at most max.
+func (s *Service) waitIdle(g *generation, max time.Duration) {
 	deadline := time.NewTimer(max)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		n, wait := in.inflight, s.changed
+		n, wait := g.inflight, s.changed
 		s.mu.Unlock()
 		if n == 0 {
 			return

@@ -15,7 +15,11 @@ type ServiceInfo struct {
 	// BuildOutput is the failed build's output, kept for display.
 	BuildOutput string
 	Capacity    int
-	Instances   []InstanceInfo
+	// Waiting is how many requests wait for room on an instance.
+	Waiting int
+	// Watching is true while file changes reload the service.
+	Watching  bool
+	Instances []InstanceInfo
 }
 
 // InstanceInfo is a copy of an instance's state at one moment.
@@ -33,47 +37,66 @@ type InstanceInfo struct {
 	InFlight  int
 	Capacity  int
 	Total     int64
-	// Load and resources, filled by the stats collector: requests per
-	// second and latency percentiles over the last 60 s, CPU use of the
-	// instance's process group (percent of one core) and its resident
-	// memory.
-	RPS       float64
-	P50, P99  time.Duration
-	CPU       float64
-	RSS       int64
+	// ByClass counts responses by status class: [0] 1xx, [1] 2xx, …,
+	// [4] 5xx.
+	ByClass [5]int64
+	// Load and resources: requests per second and latency percentiles
+	// over the last 60 s (latency is the instance's own time, not the
+	// wait for room), CPU use of the instance's process group (percent
+	// of one core, so 150 is one and a half cores) and its resident
+	// memory in bytes, read once a second.
+	RPS      float64
+	P50, P99 time.Duration
+	CPU      float64
+	RSS      int64
+	// LastError is the last thing that went wrong: a crash, a failed
+	// start or replace, with the last stderr line.
 	LastError string
+	// History holds the last transitions, oldest first.
+	History []Transition
 }
 
 // Snapshot copies the state of every service and instance, in config order.
 func (s *Supervisor) Snapshot() []ServiceInfo {
 	out := make([]ServiceInfo, 0, len(s.services))
+	now := time.Now()
 	for _, svc := range s.services {
-		out = append(out, svc.info())
+		out = append(out, svc.info(now))
 	}
 	return out
 }
 
-func (svc *Service) info() ServiceInfo {
+func (svc *Service) info(now time.Time) ServiceInfo {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	si := ServiceInfo{
 		Name: svc.Name, Runtime: svc.cfg.Runtime, Scaling: svc.cfg.Scaling.Kind.String(),
 		Port: svc.sup.opts.Ports[svc.Name], Building: svc.building,
 		BuildOutput: svc.buildOut, Capacity: svc.cfg.Capacity(),
+		Waiting: svc.waiters.Len(), Watching: svc.watching,
 	}
 	if svc.buildErr != nil {
 		si.BuildErr = svc.buildErr.Error()
 	}
 	for _, in := range svc.instances {
-		ii := InstanceInfo{
-			Service: svc.Name, ID: in.ID, State: in.state, Reason: in.reason, Since: in.since,
-			Restarts: in.restarts, NextTry: in.nextTry, InFlight: in.inflight, Total: in.total,
-			Capacity: si.Capacity,
-		}
-		if in.proc != nil && !in.proc.exited() {
-			ii.PID, ii.Port, ii.StartedAt = in.proc.cmd.Process.Pid, in.port, in.startedAt
-		}
-		si.Instances = append(si.Instances, ii)
+		si.Instances = append(si.Instances, in.infoLocked(now, si.Capacity))
 	}
 	return si
+}
+
+// infoLocked copies the instance's state; the service's lock is held.
+func (in *Instance) infoLocked(now time.Time, capacity int) InstanceInfo {
+	n, p50, p99 := in.load.window.summary(now)
+	ii := InstanceInfo{
+		Service: in.svc.Name, ID: in.ID, State: in.state, Reason: in.reason, Since: in.since,
+		Restarts: in.restarts, NextTry: in.nextTry, InFlight: in.inflight, Capacity: capacity,
+		Total: in.load.total, ByClass: in.load.byClass,
+		RPS: perSecond(n, now, in.created), P50: p50, P99: p99,
+		CPU: in.usage.cpu, RSS: in.usage.rss, LastError: in.lastError,
+		History: append([]Transition(nil), in.history...),
+	}
+	if g := in.cur; g != nil && !g.proc.exited() {
+		ii.PID, ii.Port, ii.StartedAt = g.proc.cmd.Process.Pid, g.port, g.startedAt
+	}
+	return ii
 }

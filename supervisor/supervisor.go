@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"time"
 
@@ -40,6 +41,22 @@ type Options struct {
 	Ports map[string]int
 	// Runtimes are the user's choices for how services are prepared.
 	Runtimes runtimes.Options
+	// MaxInstances caps the instances of every service, whatever its
+	// scaling says (--max-instances); 0 for no cap.
+	MaxInstances int
+	// IdleCooldown is how long an automatic-scaling instance beyond
+	// max_idle_instances stays idle before it stops (default 1m, as
+	// dev_appserver.py's minimum between two such stops).
+	IdleCooldown time.Duration
+	// Watch turns on file watching: a change rebuilds or restarts the
+	// service, rolling, as its runtime needs.
+	Watch bool
+	// WatchIgnore are patterns of app-relative paths (forward slashes)
+	// whose changes are ignored, besides skip_files (--watch-ignore).
+	WatchIgnore []*regexp.Regexp
+	// LogDir, when set, also gets every log as a file: service.log and
+	// service-instance.log.
+	LogDir string
 }
 
 // Supervisor runs an app's services.
@@ -63,8 +80,14 @@ func New(opts Options) (*Supervisor, error) {
 	opts.Grace = orDefault(opts.Grace, 5*time.Second)
 	opts.ReadyTimeout = orDefault(opts.ReadyTimeout, 60*time.Second)
 	opts.PendingTimeout = orDefault(opts.PendingTimeout, 10*time.Second)
+	opts.IdleCooldown = orDefault(opts.IdleCooldown, time.Minute)
 	if opts.LogLines <= 0 {
 		opts.LogLines = 10000
+	}
+	if opts.LogDir != "" {
+		if err := prepareLogDir(opts.LogDir); err != nil {
+			return nil, err
+		}
 	}
 	if opts.CacheDir == "" {
 		dir, err := os.UserCacheDir()
@@ -114,13 +137,22 @@ func firstNonEmpty(vals ...string) string {
 // Start builds every service concurrently and launches its instances. It
 // returns at once; follow progress with Snapshot or Subscribe.
 func (s *Supervisor) Start() {
+	s.goBackground(s.sampleUsage)
 	for _, svc := range s.services {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			svc.start(s.ctx)
-		}()
+		s.goBackground(svc.start)
+		if s.opts.Watch {
+			s.goBackground(svc.watchFiles)
+		}
 	}
+}
+
+// goBackground runs f until ctx ends, as part of what Stop waits for.
+func (s *Supervisor) goBackground(f func(context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f(s.ctx)
+	}()
 }
 
 // Stop stops every instance — SIGTERM to each process group, SIGKILL after
@@ -129,6 +161,12 @@ func (s *Supervisor) Stop() {
 	s.cancel()
 	s.wg.Wait()
 	s.reaper.close()
+	for _, svc := range s.services {
+		for _, in := range svc.snapshotInstances() {
+			in.Logs.closeFile()
+		}
+		svc.Logs.closeFile()
+	}
 }
 
 // Pool returns the request pool of the named service, or nil.
@@ -168,22 +206,25 @@ func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	return nil
 }
 
-func (svc *Service) instance(id string) *Instance {
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	for _, in := range svc.instances {
-		if in.ID == id {
-			return in
-		}
-	}
-	return nil
-}
-
 // ErrNotFound is returned for an unknown service or instance.
 var ErrNotFound = errors.New("no such instance")
 
 // Restart replaces the instance's process with a new one.
-func (s *Supervisor) Restart(service, id string) error { return s.do(service, id, cmdRestart) }
+//
+// A ready instance is replaced rolling — the new process serves before the
+// old one drains — so the restart fails no request and the scaler sees no
+// gap to fill; any other is started again at once.
+func (s *Supervisor) Restart(service, id string) error {
+	in, err := s.lookup(service, id)
+	if err != nil {
+		return err
+	}
+	k := cmdRestart
+	if in.current() == Ready {
+		k = cmdReplace
+	}
+	return s.send(in, k, "restarted by hand")
+}
 
 // StopInstance stops the instance gracefully; it stays stopped.
 func (s *Supervisor) StopInstance(service, id string) error { return s.do(service, id, cmdStop) }
@@ -198,32 +239,66 @@ func (s *Supervisor) Kill(service, id string) error { return s.do(service, id, c
 const MaxScale = 50
 
 // Scale sets the number of instances of a service: new ones start at
-// once; the newest ones beyond n stop and are removed.
+// once; the newest ones beyond n stop (with /_ah/stop for manual and basic
+// scaling) and are removed. The scaler of an automatic or basic service
+// goes on applying its rules from there.
 func (s *Supervisor) Scale(service string, n int) error {
 	svc := s.service(service)
 	if svc == nil {
 		return fmt.Errorf("service %q: %w", service, ErrNotFound)
 	}
-	if n < 0 || n > MaxScale {
-		return fmt.Errorf("cannot scale %s to %d instances: choose 0 to %d", service, n, MaxScale)
+	limit := MaxScale
+	if s.opts.MaxInstances > 0 {
+		limit = min(limit, s.opts.MaxInstances)
+	}
+	if n < 0 || n > limit {
+		return fmt.Errorf("cannot scale %s to %d instances: choose 0 to %d", service, n, limit)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
-	for svc.count() < n {
-		svc.addInstance(s.ctx)
+	for svc.live() < n {
+		svc.addInstance(s.ctx, false)
 	}
-	for svc.count() > n {
-		in := svc.lastInstance()
-		if err := s.send(in, cmdRetire); err != nil {
+	for svc.live() > n {
+		in := svc.newest()
+		if !svc.claim(in) {
+			continue // the scaler took it meanwhile
+		}
+		if err := svc.retire(in, fmt.Sprintf("scaled to %d instance(s) by hand", n)); err != nil {
 			return err
 		}
-		svc.remove(in)
 	}
 	return nil
 }
 
-// RestartService restarts every running instance of the service, one at
-// a time.
+// live counts the instances that are not on their way out.
+func (svc *Service) live() int {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	n := 0
+	for _, in := range svc.instances {
+		if !in.retiring {
+			n++
+		}
+	}
+	return n
+}
+
+// newest returns the most recently added instance not on its way out.
+func (svc *Service) newest() *Instance {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	for i := len(svc.instances) - 1; i >= 0; i-- {
+		if !svc.instances[i].retiring {
+			return svc.instances[i]
+		}
+	}
+	return nil
+}
+
+// RestartService restarts every running instance of the service, rolling:
+// each new process is ready before the old one drains, so no request
+// fails. Instances stopped by hand stay stopped.
 func (s *Supervisor) RestartService(service string) error {
 	svc := s.service(service)
 	if svc == nil {
@@ -231,25 +306,12 @@ func (s *Supervisor) RestartService(service string) error {
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
-	return s.restartAll(svc)
+	return svc.replaceAll("restarted by hand")
 }
 
-// restartAll restarts the service's instances that are not stopped by
-// hand; a restart of a service whose build failed is no error.
-func (s *Supervisor) restartAll(svc *Service) error {
-	for _, in := range svc.snapshotInstances() {
-		if in.current() == Stopped {
-			continue // stopped by hand: a restart of the service does not undo that
-		}
-		if err := s.send(in, cmdRestart); err != nil && !errors.Is(err, errBuildFailed) {
-			return err
-		}
-	}
-	return nil
-}
-
-// Rebuild builds the service again and restarts its instances on the new
-// build (or switches them to the error page if the build failed).
+// Rebuild builds the service again and replaces its instances, rolling,
+// with the new build — or switches the service to its error page if the
+// build failed.
 func (s *Supervisor) Rebuild(service string) error {
 	svc := s.service(service)
 	if svc == nil {
@@ -258,28 +320,38 @@ func (s *Supervisor) Rebuild(service string) error {
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
 	svc.build(s.ctx)
-	return s.restartAll(svc)
+	return svc.replaceAll("rebuilt")
 }
 
 // do sends a command to the instance and waits until it has taken effect.
 func (s *Supervisor) do(service, id string, k cmdKind) error {
+	in, err := s.lookup(service, id)
+	if err != nil {
+		return err
+	}
+	return s.send(in, k, "")
+}
+
+func (s *Supervisor) lookup(service, id string) (*Instance, error) {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return nil, fmt.Errorf("service %q: %w", service, ErrNotFound)
 	}
 	in := svc.instance(id)
 	if in == nil {
-		return fmt.Errorf("instance %s/%s: %w", service, id, ErrNotFound)
+		return nil, fmt.Errorf("instance %s/%s: %w", service, id, ErrNotFound)
 	}
-	return s.send(in, k)
+	return in, nil
 }
 
 // send gives the instance's goroutine a command and waits until it has
-// taken effect.
-func (s *Supervisor) send(in *Instance, k cmdKind) error {
-	c := command{kind: k, reply: make(chan error, 1)}
+// taken effect. reason, when set, is why, for the state it leads to.
+func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
+	c := command{kind: k, reason: reason, reply: make(chan error, 1)}
 	select {
 	case in.cmds <- c:
+	case <-in.gone:
+		return fmt.Errorf("instance %s/%s: %w", in.svc.Name, in.ID, errRemoved)
 	case <-s.ctx.Done():
 		return ErrStopping
 	}
@@ -293,3 +365,6 @@ func (s *Supervisor) send(in *Instance, k cmdKind) error {
 
 // ErrStopping is returned for actions asked for while appdeck shuts down.
 var ErrStopping = errors.New("appdeck is shutting down")
+
+// errRemoved is sent back for a command to an instance removed meanwhile.
+var errRemoved = fmt.Errorf("removed meanwhile: %w", ErrNotFound)

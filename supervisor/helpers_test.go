@@ -1,0 +1,185 @@
+package supervisor
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
+)
+
+// pyApp serves HTTP on $PORT and writes one line per request to stdout
+// and to $REQLOG: instance, path and the X-Appengine-Remote-Addr header.
+// /crash writes to stderr and exits with status 3 mid-request; ?ms=N
+// sleeps N milliseconds before answering.
+const pyApp = `import http.server, os, sys, time, urllib.parse
+log = open(os.environ["REQLOG"], "a", buffering=1) if os.environ.get("REQLOG") else None
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        u = urllib.parse.urlparse(self.path)
+        q = urllib.parse.parse_qs(u.query)
+        line = "%s %s %s" % (os.environ["GAE_INSTANCE"], u.path, self.headers.get("X-Appengine-Remote-Addr", "-"))
+        print(line, flush=True)
+        if log:
+            log.write(line + "\n")
+        if u.path == "/crash":
+            print("about to crash: the database is on fire", file=sys.stderr, flush=True)
+            os._exit(3)
+        if "ms" in q:
+            time.sleep(int(q["ms"][0]) / 1000)
+        body = ("instance " + os.environ["GAE_INSTANCE"]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// pyService returns a service running pyApp, logging requests to the
+// returned file.
+func pyService(t *testing.T, name string, scaling config.Scaling) (*config.Service, string) {
+	t.Helper()
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(pyApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reqlog := filepath.Join(dir, "requests.log")
+	return &config.Service{
+		Name: name, Dir: dir, Entrypoint: "exec python3 -u app.py", Scaling: scaling,
+		Env: []config.EnvVar{{Name: "REQLOG", Value: reqlog}},
+	}, reqlog
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// front serves a service through a real front server on loopback, as
+// appdeck does, and returns its URL.
+func front(t *testing.T, sup *Supervisor, service string) string {
+	t.Helper()
+	srv := httptest.NewServer(&proxy.Front{Service: service, Pool: sup.Pool(service), Record: sup.Record})
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// fetch GETs url and returns the status and body; a transport error is
+// status 0 with the error as body.
+func fetch(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// events records every event the supervisor publishes.
+type events struct {
+	mu   sync.Mutex
+	list []Event
+}
+
+func record(t *testing.T, sup *Supervisor) *events {
+	ch, stop := sup.Subscribe()
+	e := &events{}
+	quit := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case ev := <-ch:
+				e.mu.Lock()
+				e.list = append(e.list, ev)
+				e.mu.Unlock()
+			case <-quit:
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		stop()
+		close(quit)
+	})
+	return e
+}
+
+func (e *events) matching(f func(Event) bool) []Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Event
+	for _, ev := range e.list {
+		if f(ev) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func scalingEvents(e *events, verb string) []Event {
+	return e.matching(func(ev Event) bool { return ev.Kind == Scaling && strings.HasPrefix(ev.Reason, verb) })
+}
+
+// live counts the service's instances that are not stopped.
+func liveInstances(sup *Supervisor, service string) int {
+	n := 0
+	for _, s := range sup.Snapshot() {
+		if s.Name != service {
+			continue
+		}
+		for _, in := range s.Instances {
+			if in.State == Ready || in.State == Starting {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func serviceInfo(sup *Supervisor, name string) ServiceInfo {
+	for _, s := range sup.Snapshot() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return ServiceInfo{}
+}
+
+// newSupervisor starts a supervisor with opts for the services.
+func newSupervisor(t *testing.T, opts Options, svcs ...*config.Service) *Supervisor {
+	t.Helper()
+	for _, s := range svcs {
+		if s.Runtime == "" {
+			s.Runtime = "custom"
+		}
+	}
+	opts.App = &config.App{Services: svcs}
+	if opts.CacheDir == "" {
+		opts.CacheDir = t.TempDir()
+	}
+	opts.Grace = orDefault(opts.Grace, 2*time.Second)
+	opts.ReadyTimeout = orDefault(opts.ReadyTimeout, 20*time.Second)
+	sup, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup.Start()
+	t.Cleanup(sup.Stop)
+	return sup
+}

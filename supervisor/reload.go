@@ -1,0 +1,345 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// alwaysIgnored are names never watched, whatever skip_files says: version
+// control, dependency trees too big to watch, and caches that runtimes
+// write while running (a .pyc written on import must not restart the
+// instance that wrote it).
+var alwaysIgnored = map[string]bool{
+	".git": true, ".hg": true, ".svn": true,
+	"node_modules": true, "__pycache__": true,
+	"4913": true, // vim's probe file when saving
+}
+
+// ignoredName reports whether a base name is never a change: hidden files
+// (as dev_appserver.py always ignored them), editor backups and swap
+// files, compiled Python.
+func ignoredName(base string) bool {
+	if alwaysIgnored[base] || strings.HasPrefix(base, ".") {
+		return true
+	}
+	for _, suffix := range []string{"~", "#", ".swp", ".swo", ".swx", ".pyc", ".pyo"} {
+		if strings.HasSuffix(base, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// goInputs are the files outside a Go service's directory (elsewhere in
+// its module) that change what it builds.
+func goInput(base string) bool {
+	return strings.HasSuffix(base, ".go") || base == "go.mod" || base == "go.sum" ||
+		base == "go.work" || base == "go.work.sum"
+}
+
+// ignored reports whether a change at path (absolute) is not worth a
+// restart. skip_files and --watch-ignore are matched against the path
+// relative to the service directory, with forward slashes (and, for a
+// directory, with a trailing slash too, so that "^vendor/.*" prunes it).
+func (s *Service) ignored(path string, dir bool) bool {
+	if ignoredName(filepath.Base(path)) || within(path, s.sup.opts.CacheDir) {
+		return true
+	}
+	rel, err := filepath.Rel(s.cfg.Dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		// Elsewhere in a Go module: only Go sources and module files.
+		return !dir && !goInput(filepath.Base(path))
+	}
+	rel = filepath.ToSlash(rel)
+	candidates := []string{rel}
+	if dir {
+		candidates = append(candidates, rel+"/")
+	}
+	for _, c := range candidates {
+		if s.cfg.Skipped(c) {
+			return true
+		}
+		for _, re := range s.sup.opts.WatchIgnore {
+			if re.MatchString(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func within(path, dir string) bool {
+	if dir == "" {
+		return false
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// watchRoots are the trees whose changes concern the service: its
+// directory and, for Go, the module it belongs to (packages of the
+// module outside the service directory are built into it).
+func (s *Service) watchRoots() []string {
+	roots := []string{s.cfg.Dir}
+	if s.rt.Name() == "go" {
+		if mod := moduleRoot(s.cfg.Dir); mod != "" && mod != s.cfg.Dir {
+			roots = append(roots, mod)
+		}
+	}
+	return roots
+}
+
+// moduleRoot returns the nearest directory at or above dir holding a
+// go.mod, or "".
+func moduleRoot(dir string) string {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// watchFiles watches the service's files until ctx ends and reloads the
+// service after each burst of changes (see reloadLoop).
+func (s *Service) watchFiles(ctx context.Context) {
+	w, err := newTreeWatcher(s.ignored, func(msg string) { s.Logs.Add(System, "warning: "+msg) })
+	if err != nil {
+		s.Logs.Add(System, "warning: "+err.Error()+"; changes are not noticed")
+		return
+	}
+	for _, root := range s.watchRoots() {
+		w.addTree(root)
+	}
+	s.mu.Lock()
+	s.watching = true
+	s.mu.Unlock()
+	changes := make(chan change, 256)
+	s.sup.wg.Add(1)
+	go func() {
+		defer s.sup.wg.Done()
+		w.run(ctx, func(path string, created bool) {
+			select {
+			case changes <- change{path, created}:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	l := &reloadLoop{s: s, paths: map[string]bool{}, results: make(chan buildResult)}
+	l.run(ctx, changes)
+}
+
+// reloadLoop turns changed paths into rebuilds and rolling restarts.
+// Changes are put in service only once the files have been quiet for
+// watchDebounce; the build, when the runtime needs one, starts sooner,
+// after buildSettle, and starts over if files change again before it
+// ends, so that build and debounce overlap: an edit is served the build
+// time after it (plus the instance's start) rather than the debounce
+// plus the build.
+type reloadLoop struct {
+	s *Service
+	// paths changed since the last reload; true for those the first
+	// change created, which are no change at all if they are gone again
+	// (an editor's or sed's temporary file).
+	paths   map[string]bool
+	quiet   bool             // no change for watchDebounce
+	cancel  func()           // ends the running build; nil when none
+	gen     int              // counts changes, so that a build of older files is ignored
+	results chan buildResult // finished builds, with their gen
+	built   *buildResult     // the build of the current changes, once done
+}
+
+// change is one changed path.
+type change struct {
+	path    string
+	created bool
+}
+
+func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
+	quiet, settle := stoppedTimer(), stoppedTimer()
+	defer quiet.Stop()
+	defer settle.Stop()
+	defer l.stopBuild()
+	for {
+		select {
+		case c := <-changes:
+			if _, seen := l.paths[c.path]; !seen {
+				l.paths[c.path] = c.created
+			}
+			l.quiet, l.built = false, nil
+			l.gen++ // a build under way, or just done, is of older files
+			l.stopBuild()
+			quiet.Reset(watchDebounce)
+			settle.Reset(buildSettle)
+		case <-settle.C:
+			if l.needsBuild() {
+				l.startBuild(ctx)
+			}
+		case <-quiet.C:
+			l.quiet = true
+		case r := <-l.results:
+			if r.gen == l.gen {
+				l.built, l.cancel = &r, nil
+			}
+		case <-ctx.Done():
+			return
+		}
+		if l.quiet && len(l.paths) > 0 && (l.built != nil || !l.needsBuild()) {
+			l.apply(ctx)
+		}
+	}
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+func (l *reloadLoop) needsBuild() bool {
+	code, _ := l.sorted()
+	build, _ := changePolicy(l.s.rt.Name(), code)
+	return len(code) > 0 && build
+}
+
+// sorted lists the changed paths, code and configuration apart. A file
+// created and gone again (an editor's or sed's temporary file) is no
+// change.
+func (l *reloadLoop) sorted() (code, config []string) {
+	for p, created := range l.paths {
+		if _, err := os.Lstat(p); created && err != nil {
+			continue
+		}
+		if configFile(p) {
+			config = append(config, p)
+		} else {
+			code = append(code, p)
+		}
+	}
+	sort.Strings(code)
+	sort.Strings(config)
+	return code, config
+}
+
+// startBuild builds the files as they are now, in the background.
+func (l *reloadLoop) startBuild(ctx context.Context) {
+	gen := l.gen
+	bctx, cancel := context.WithCancel(ctx)
+	l.cancel = cancel
+	l.s.setBuilding()
+	l.s.sup.wg.Add(1)
+	go func() {
+		defer l.s.sup.wg.Done()
+		r := l.s.compile(bctx)
+		if bctx.Err() != nil {
+			return // cancelled: a newer change or shutdown
+		}
+		r.gen = gen
+		select {
+		case l.results <- r:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+func (l *reloadLoop) stopBuild() {
+	if l.cancel != nil {
+		l.cancel()
+		l.cancel = nil
+	}
+}
+
+// apply puts the changes in service: the build made for them, if any,
+// then a rolling restart as the runtime's policy says.
+func (l *reloadLoop) apply(ctx context.Context) {
+	l.stopBuild() // one may run for files that are gone again
+	code, config := l.sorted()
+	built := l.built
+	clear(l.paths)
+	l.built = nil
+	s := l.s
+	for _, p := range config {
+		s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
+	}
+	if len(code) == 0 {
+		s.endBuilding()
+		return
+	}
+	s.Logs.Add(System, "files changed: "+s.describe(code))
+	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
+	_, restart := changePolicy(s.rt.Name(), code)
+	if !restart {
+		s.Logs.Add(System, "no restart needed: the runtime reads its files on every request")
+		s.endBuilding()
+		return
+	}
+	s.scaleMu.Lock()
+	defer s.scaleMu.Unlock()
+	if built != nil {
+		s.publish(*built)
+	}
+	if err := s.replaceAll("files changed"); err != nil && ctx.Err() == nil {
+		s.Logs.Add(System, "restart after the change: "+err.Error())
+	}
+}
+
+// dependencyFiles are the manifests whose change calls for the runtime's
+// build step (installing dependencies) before a restart.
+var dependencyFiles = map[string]bool{
+	"requirements.txt": true, "pyproject.toml": true, "Pipfile.lock": true,
+	"package.json": true, "package-lock.json": true, "yarn.lock": true, "pnpm-lock.yaml": true,
+	"composer.json": true, "composer.lock": true,
+	"pom.xml": true, "build.gradle": true,
+}
+
+// changePolicy decides what changed files call for, by runtime family:
+// compiled runtimes rebuild on any change; the others rebuild (install)
+// only when a dependency manifest changed, and restart, except PHP, which
+// reads its files on every request.
+func changePolicy(family string, paths []string) (build, restart bool) {
+	deps := false
+	for _, p := range paths {
+		deps = deps || dependencyFiles[filepath.Base(p)]
+	}
+	switch family {
+	case "go", "java":
+		return true, true
+	case "php":
+		return deps, deps
+	}
+	return deps, true
+}
+
+// configFile reports whether path is appdeck configuration, which is read
+// only at start.
+func configFile(path string) bool {
+	base := filepath.Base(path)
+	return base == "app.yaml" || base == "dispatch.yaml"
+}
+
+// describe lists changed paths relative to the service directory, at most
+// a handful of them.
+func (s *Service) describe(paths []string) string {
+	const most = 5
+	var names []string
+	for i, p := range paths {
+		if i == most {
+			names = append(names, fmt.Sprintf("and %d more", len(paths)-most))
+			break
+		}
+		if rel, err := filepath.Rel(s.cfg.Dir, p); err == nil && filepath.IsAbs(p) {
+			p = filepath.ToSlash(rel)
+		}
+		names = append(names, p)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,170 @@
+package supervisor
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func automatic(f func(a *config.AutomaticScaling)) config.Scaling {
+	a := config.AutomaticScaling{
+		MaxConcurrentRequests: 2, MaxInstances: 3, MinIdleInstances: 0, MaxIdleInstances: 1000,
+		MinPendingLatency: 100 * time.Millisecond, MaxPendingLatency: 500 * time.Millisecond,
+	}
+	if f != nil {
+		f(&a)
+	}
+	return config.Scaling{Kind: config.Automatic, Automatic: a}
+}
+
+func basic(maxInstances int, idle time.Duration) config.Scaling {
+	return config.Scaling{Kind: config.Basic, Basic: config.BasicScaling{MaxInstances: maxInstances, IdleTimeout: idle}}
+}
+
+func ready(id string, inflight int, idleFor time.Duration) instanceLoad {
+	l := instanceLoad{ID: id, State: Ready, InFlight: inflight}
+	if inflight == 0 {
+		l.IdleSince = t0.Add(-idleFor)
+	}
+	return l
+}
+
+func inState(id string, s State) instanceLoad { return instanceLoad{ID: id, State: s} }
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name      string
+		scaling   config.Scaling
+		cap       int
+		instances []instanceLoad
+		waiting   int
+		waited    time.Duration
+		// want
+		start   int
+		demand  bool
+		reason  string // in StartReason, or in the first Stop's reason
+		stop    []string
+		recheck time.Duration
+	}{
+		{name: "manual never scales", scaling: config.Scaling{Kind: config.Manual},
+			instances: []instanceLoad{ready("0", 10, 0)}, waiting: 50, waited: time.Minute},
+
+		// Automatic: requests wait for capacity until min_pending_latency.
+		{name: "idle service stays", scaling: automatic(nil), instances: []instanceLoad{ready("0", 0, time.Second)}},
+		{name: "wait shorter than min pending latency", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0)}, waiting: 1, waited: 30 * time.Millisecond,
+			recheck: 70 * time.Millisecond},
+		{name: "past min pending latency starts one", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0)}, waiting: 1, waited: 100 * time.Millisecond,
+			start: 1, demand: true, reason: "waited 100ms for capacity"},
+		{name: "enough for every waiting request", scaling: automatic(func(a *config.AutomaticScaling) { a.MaxInstances = 10 }),
+			instances: []instanceLoad{ready("0", 2, 0)}, waiting: 5, waited: 200 * time.Millisecond,
+			start: 3, demand: true},
+		{name: "one already starting: wait for max pending latency", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0), inState("1", Starting)}, waiting: 4, waited: 200 * time.Millisecond,
+			recheck: 300 * time.Millisecond},
+		{name: "past max pending latency: start for the uncovered", scaling: automatic(func(a *config.AutomaticScaling) { a.MaxInstances = 10 }),
+			instances: []instanceLoad{ready("0", 2, 0), inState("1", Starting)}, waiting: 5, waited: 600 * time.Millisecond,
+			start: 2, demand: true},
+		{name: "past max pending latency, starting covers it", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0), inState("1", Starting)}, waiting: 2, waited: time.Second},
+		{name: "capped by max_instances", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0), ready("1", 2, 0)}, waiting: 9, waited: time.Second,
+			start: 1, demand: true},
+		{name: "at max_instances", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0), ready("1", 2, 0), ready("2", 2, 0)}, waiting: 9, waited: time.Second},
+		{name: "--max-instances caps automatic", scaling: automatic(nil), cap: 1,
+			instances: []instanceLoad{ready("0", 2, 0)}, waiting: 3, waited: time.Second},
+		{name: "no instance at all: start at once", scaling: automatic(nil),
+			waiting: 3, waited: time.Millisecond, start: 2, demand: true, reason: "no instance running"},
+		{name: "min_instances", scaling: automatic(func(a *config.AutomaticScaling) { a.MinInstances = 2 }),
+			instances: []instanceLoad{ready("0", 0, time.Second)}, start: 1, reason: "min_instances is 2"},
+		{name: "min_idle_instances beyond the load", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{ready("0", 1, 0)}, start: 1, reason: "min_idle_instances"},
+		{name: "min_idle_instances from nothing", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			start: 1},
+		{name: "a crash-looping instance counts as the idle one", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{inState("0", Backoff)}},
+		{name: "a failed build counts as the idle one", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{inState("0", BuildFailed)}},
+		{name: "stopped by hand does not count, nor is restarted", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{inState("0", Stopped)}, start: 1},
+		{name: "a retiring instance is gone already", scaling: automatic(func(a *config.AutomaticScaling) { a.MinInstances = 1 }),
+			instances: []instanceLoad{{ID: "0", State: Ready, Retiring: true}}, start: 1},
+
+		// Automatic: idle instances beyond max_idle_instances stop after the cool-down.
+		{name: "surplus idle stops after the cool-down, newest first",
+			scaling:   automatic(func(a *config.AutomaticScaling) { a.MaxIdleInstances = 1 }),
+			instances: []instanceLoad{ready("0", 0, 2*time.Minute), ready("1", 0, 2*time.Minute), ready("2", 0, 2*time.Minute)},
+			stop:      []string{"2", "1"}, reason: "over max_idle_instances (1)"},
+		{name: "surplus idle not cooled down yet",
+			scaling:   automatic(func(a *config.AutomaticScaling) { a.MaxIdleInstances = 0 }),
+			instances: []instanceLoad{ready("0", 0, 20*time.Second)}, recheck: 40 * time.Second},
+		{name: "busy instances do not stop",
+			scaling:   automatic(func(a *config.AutomaticScaling) { a.MaxIdleInstances = 0 }),
+			instances: []instanceLoad{ready("0", 1, 0), ready("1", 2, 0)}},
+		{name: "min_instances stays whatever max idle says",
+			scaling:   automatic(func(a *config.AutomaticScaling) { a.MaxIdleInstances = 0; a.MinInstances = 1 }),
+			instances: []instanceLoad{ready("0", 0, time.Hour), ready("1", 0, time.Hour)}, stop: []string{"1"}},
+		{name: "the default max idle (1000) keeps them",
+			scaling:   automatic(nil),
+			instances: []instanceLoad{ready("0", 0, time.Hour), ready("1", 0, time.Hour)}},
+
+		// Basic: on demand, up to max_instances; stop after idle_timeout.
+		{name: "basic starts for a waiting request", scaling: basic(2, 5*time.Minute),
+			waiting: 1, start: 1, demand: true, reason: "on demand"},
+		{name: "basic: room on a starting instance", scaling: basic(2, 5*time.Minute),
+			instances: []instanceLoad{inState("0", Starting)}, waiting: 1},
+		{name: "basic: a busy instance needs another", scaling: basic(2, 5*time.Minute),
+			instances: []instanceLoad{ready("0", 10, 0)}, waiting: 1, start: 1, demand: true},
+		{name: "basic: at max_instances", scaling: basic(1, 5*time.Minute),
+			instances: []instanceLoad{ready("0", 10, 0)}, waiting: 3},
+		{name: "basic: --max-instances caps", scaling: basic(5, 5*time.Minute), cap: 1,
+			instances: []instanceLoad{ready("0", 10, 0)}, waiting: 3},
+		{name: "basic: idle past idle_timeout stops", scaling: basic(2, 5*time.Minute),
+			instances: []instanceLoad{ready("0", 0, 6*time.Minute), ready("1", 0, time.Minute)},
+			stop:      []string{"0"}, reason: "idle for 6m0s (idle_timeout 5m0s)", recheck: 4 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := scaleInput{
+				Now: t0, Scaling: tt.scaling, Capacity: 2, MaxInstances: tt.cap, IdleCooldown: time.Minute,
+				Instances: tt.instances, Waiting: tt.waiting,
+			}
+			if tt.scaling.Kind == config.Basic || tt.scaling.Kind == config.Manual {
+				in.Capacity = 10
+			}
+			if tt.waiting > 0 {
+				in.OldestWait = t0.Add(-tt.waited)
+			}
+			d := decide(in)
+			if d.Start != tt.start || d.OnDemand != tt.demand {
+				t.Errorf("start %d (on demand %v), want %d (%v); reason %q", d.Start, d.OnDemand, tt.start, tt.demand, d.StartReason)
+			}
+			var stopped []string
+			for _, s := range d.Stop {
+				stopped = append(stopped, s.ID)
+			}
+			if strings.Join(stopped, ",") != strings.Join(tt.stop, ",") {
+				t.Errorf("stop %v, want %v", stopped, tt.stop)
+			}
+			if d.Recheck != tt.recheck {
+				t.Errorf("recheck after %s, want %s", d.Recheck, tt.recheck)
+			}
+			reason := d.StartReason
+			if len(d.Stop) > 0 {
+				reason = d.Stop[0].Reason
+			}
+			if !strings.Contains(reason, tt.reason) {
+				t.Errorf("reason %q lacks %q", reason, tt.reason)
+			}
+			if (d.Start > 0 || len(d.Stop) > 0) && reason == "" {
+				t.Error("a decision without a reason")
+			}
+		})
+	}
+}

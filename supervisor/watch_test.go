@@ -1,0 +1,304 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+)
+
+func TestIgnoredPaths(t *testing.T) {
+	app := "/src/app"
+	svc := &Service{
+		cfg: &config.Service{Dir: app, SkipFiles: []*regexp.Regexp{regexp.MustCompile(`^(?:vendor/.*)`)}},
+		sup: &Supervisor{opts: Options{CacheDir: "/src/app/.cache/appdeck",
+			WatchIgnore: []*regexp.Regexp{regexp.MustCompile(`\.log$`), regexp.MustCompile(`^tmp/`)}}},
+	}
+	tests := []struct {
+		path    string
+		dir     bool
+		ignored bool
+	}{
+		{"/src/app/main.go", false, false},
+		{"/src/app/static/app.js", false, false},
+		{"/src/app/.git", true, true},
+		{"/src/app/node_modules", true, true},
+		{"/src/app/pkg/__pycache__/x.cpython-312.pyc", false, true},
+		{"/src/app/main.go~", false, true},
+		{"/src/app/.main.go.swp", false, true},
+		{"/src/app/#main.go#", false, true},
+		{"/src/app/4913", false, true},
+		{"/src/app/vendor", true, true}, // skip_files prunes the directory
+		{"/src/app/vendor/x/y.go", false, true},
+		{"/src/app/lib/vendor/y.go", false, false}, // skip_files is anchored at the start
+		{"/src/app/server.log", false, true},       // --watch-ignore
+		{"/src/app/tmp", true, true},
+		{"/src/app/tmpl/page.html", false, false},
+		{"/src/go.mod", false, false}, // elsewhere in the module: Go inputs only
+		{"/src/lib/util.go", false, false},
+		{"/src/lib/README.md", false, true},
+		{"/src/lib", true, false},
+	}
+	for _, tt := range tests {
+		if got := svc.ignored(tt.path, tt.dir); got != tt.ignored {
+			t.Errorf("ignored(%q, dir=%v) = %v, want %v", tt.path, tt.dir, got, tt.ignored)
+		}
+	}
+}
+
+func TestChangePolicy(t *testing.T) {
+	tests := []struct {
+		family         string
+		paths          []string
+		build, restart bool
+	}{
+		{"go", []string{"/a/main.go"}, true, true},
+		{"go", []string{"/a/templates/x.html"}, true, true},
+		{"python", []string{"/a/main.py"}, false, true},
+		{"python", []string{"/a/requirements.txt"}, true, true},
+		{"nodejs", []string{"/a/package-lock.json"}, true, true},
+		{"php", []string{"/a/index.php"}, false, false},
+		{"php", []string{"/a/composer.lock"}, true, true},
+		{"custom", []string{"/a/server.sh"}, false, true},
+	}
+	for _, tt := range tests {
+		build, restart := changePolicy(tt.family, tt.paths)
+		if build != tt.build || restart != tt.restart {
+			t.Errorf("%s %v: build %v restart %v, want %v %v", tt.family, tt.paths, build, restart, tt.build, tt.restart)
+		}
+	}
+}
+
+func TestTreeWatcherReportsChangesAndFollowsNewDirectories(t *testing.T) {
+	root := t.TempDir()
+	mustMkdir(t, filepath.Join(root, "sub"))
+	mustMkdir(t, filepath.Join(root, ".git"))
+	w, err := newTreeWatcher(func(p string, dir bool) bool { return ignoredName(filepath.Base(p)) }, func(msg string) { t.Log(msg) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.addTree(root)
+	// Changed paths, gathered until 100 ms pass without one.
+	changed := make(chan string, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.run(ctx, func(p string, _ bool) { changed <- p })
+	}()
+	defer func() { cancel(); <-done }()
+	batch := func(wait time.Duration) string {
+		seen := map[string]bool{}
+		timeout := time.After(wait)
+		for {
+			select {
+			case p := <-changed:
+				r, _ := filepath.Rel(root, p)
+				seen[r] = true
+				timeout = time.After(100 * time.Millisecond)
+			case <-timeout:
+				var out []string
+				for p := range seen {
+					out = append(out, p)
+				}
+				sort.Strings(out)
+				return strings.Join(out, " ")
+			}
+		}
+	}
+	expect := func(want string) {
+		t.Helper()
+		if got := batch(5 * time.Second); got != want {
+			t.Errorf("changed %q, want %q", got, want)
+		}
+	}
+	expectNone := func(what string) {
+		t.Helper()
+		if got := batch(400 * time.Millisecond); got != "" {
+			t.Errorf("%s reported: %q", what, got)
+		}
+	}
+
+	// A burst of writes.
+	for i := range 5 {
+		writeFile(t, filepath.Join(root, "sub", "a.go"), fmt.Sprint(i))
+	}
+	expect("sub/a.go")
+	// Ignored paths and attribute changes are not changes.
+	writeFile(t, filepath.Join(root, ".git", "index"), "x")
+	writeFile(t, filepath.Join(root, "sub", "a.go~"), "backup")
+	if err := os.Chmod(filepath.Join(root, "sub", "a.go"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expectNone("ignored files and chmod")
+	// A new directory is watched from then on.
+	mustMkdir(t, filepath.Join(root, "new"))
+	expect("new")
+	writeFile(t, filepath.Join(root, "new", "b.go"), "b")
+	expect("new/b.go")
+	// Removal and rename count.
+	if err := os.Rename(filepath.Join(root, "new", "b.go"), filepath.Join(root, "new", "c.go")); err != nil {
+		t.Fatal(err)
+	}
+	expect("new/b.go new/c.go")
+}
+
+func mustMkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// goApp is a Go service that answers every request with version.
+func goApp(version string) string {
+	return fmt.Sprintf(`package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(%q))
+	}))
+}
+`, version)
+}
+
+// TestEditsOfAGoServiceFailNoRequest edits a Go service five times under
+// continuous traffic: each edit is rebuilt and rolled out (new processes
+// ready before the old ones drain), and not one request fails. Then a
+// broken edit switches the service to its error page, and a fix brings
+// it back.
+func TestEditsOfAGoServiceFailNoRequest(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	writeFile(t, main, goApp("version 0"))
+	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: config.Scaling{
+		Kind: config.Automatic, Automatic: config.AutomaticScaling{MaxConcurrentRequests: 10, MinInstances: 2,
+			MaxInstances: 20, MinIdleInstances: 1, MaxIdleInstances: 1000,
+			MinPendingLatency: 100 * time.Millisecond, MaxPendingLatency: 500 * time.Millisecond}}}
+	sup := newSupervisor(t, Options{Watch: true}, svc)
+	url := front(t, sup, "default")
+	waitForBody(t, url, "version 0", 90*time.Second)
+	waitFor(t, "both instances ready", 60*time.Second, func() bool {
+		n := 0
+		for _, in := range serviceInfo(sup, "default").Instances {
+			if in.State == Ready {
+				n++
+			}
+		}
+		return n == 2
+	})
+	var old []int
+	ids := map[string]bool{}
+	for _, in := range serviceInfo(sup, "default").Instances {
+		old = append(old, in.PID)
+		ids[in.ID] = true
+	}
+	ev := record(t, sup)
+
+	var ok, failed atomic.Int64
+	var mu sync.Mutex
+	var failures []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body := fetch(url + "/")
+				if code == 200 {
+					ok.Add(1)
+					continue
+				}
+				failed.Add(1)
+				mu.Lock()
+				if len(failures) < 5 {
+					failures = append(failures, fmt.Sprintf("%d %s", code, body))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for v := 1; v <= 5; v++ {
+		want := fmt.Sprintf("version %d", v)
+		writeFile(t, main, goApp(want))
+		waitForBody(t, url, want, 90*time.Second)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests succeeded, %d failed during five edits", ok.Load(), failed.Load())
+	if failed.Load() > 0 || ok.Load() < 50 {
+		t.Errorf("%d requests failed, %d succeeded during five edits; first failures: %q", failed.Load(), ok.Load(), failures)
+	}
+	// Rolling: the instances never left rotation.
+	for _, e := range ev.matching(func(e Event) bool { return e.Kind == StateChanged && ids[e.Instance] && e.State != Ready }) {
+		t.Errorf("instance %s went %s (%s) during an edit", e.Instance, e.State, e.Reason)
+	}
+	// Each edit replaces every instance, except that an edit landing while
+	// an instance's previous replacement still starts supersedes it.
+	replaced := map[string]int{}
+	for _, e := range ev.matching(func(e Event) bool { return e.Kind == Notice && strings.HasPrefix(e.Reason, "replaced:") }) {
+		replaced[e.Instance]++
+	}
+	for id := range ids {
+		if replaced[id] < 4 {
+			t.Errorf("instance %s was replaced %d times for five edits", id, replaced[id])
+		}
+	}
+	for _, pid := range old {
+		waitFor(t, fmt.Sprintf("replaced pid %d gone", pid), 10*time.Second, func() bool { return !alive(pid) })
+	}
+
+	writeFile(t, main, "package main\n\nfunc main() { broken() }\n")
+	waitFor(t, "the error page", 90*time.Second, func() bool {
+		code, body := fetch(url + "/")
+		return code == 500 && strings.Contains(body, "main.go:3:15: undefined: broken")
+	})
+	waitFor(t, "instances build-failed", 10*time.Second, func() bool {
+		for _, in := range serviceInfo(sup, "default").Instances {
+			if in.State != BuildFailed {
+				return false
+			}
+		}
+		return true
+	})
+	writeFile(t, main, goApp("fixed"))
+	waitForBody(t, url, "fixed", 90*time.Second)
+}
+
+func waitForBody(t *testing.T, url, want string, d time.Duration) {
+	t.Helper()
+	var last string
+	waitFor(t, fmt.Sprintf("%q from %s (last: %s)", want, url, last), d, func() bool {
+		code, body := fetch(url + "/")
+		last = fmt.Sprintf("%d %q", code, body)
+		return code == 200 && body == want
+	})
+}
