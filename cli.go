@@ -20,6 +20,9 @@ type options struct {
 	grace     time.Duration
 	project   string
 	logLines  int
+	// allowHosts are --allow-host patterns: Host names the front accepts
+	// besides loopback names and --host.
+	allowHosts stringsFlag
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -59,6 +62,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
 	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this `HOST` (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -116,5 +120,18 @@ func (e *envFlag) Set(v string) error {
 		return fmt.Errorf("want KEY=VALUE, got %q", v)
 	}
 	*e = append(*e, v)
+	return nil
+}
+
+// stringsFlag collects a repeated flag's values.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+
+func (s *stringsFlag) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("want a host name or pattern")
+	}
+	*s = append(*s, v)
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -87,13 +86,18 @@ func serve(args []string, name string) error {
 		closeAll(listeners)
 		return &exitError{exitUsage, err}
 	}
-	servers := make([]*http.Server, len(listeners))
+	router, err := proxy.New(proxy.Options{
+		App: app, Pool: sup.Pool, Record: sup.Record,
+		Host: o.host, AllowHosts: o.allowHosts,
+		Warn: func(service, msg string) { sup.Logs(service, "").Add(supervisor.System, msg) },
+	})
+	if err != nil {
+		closeAll(listeners)
+		return &exitError{exitUsage, err}
+	}
+	servers := make([]*proxy.Server, len(listeners))
 	for i, svc := range app.Services {
-		servers[i] = &http.Server{
-			Handler:           &proxy.Front{Service: svc.Name, Pool: sup.Pool(svc.Name), Record: sup.Record},
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-		}
+		servers[i] = router.NewServer(svc.Name)
 		go servers[i].Serve(listeners[i])
 	}
 	sup.Start()
@@ -104,6 +108,7 @@ func serve(args []string, name string) error {
 			_ = s.Shutdown(ctx)
 		}
 		sup.Stop()
+		router.Close()
 	}()
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {

@@ -219,7 +219,7 @@ func (s *Service) Acquire(ctx context.Context) (*proxy.Lease, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-deadline.C:
-			return nil, &proxy.Unavailable{Status: http.StatusServiceUnavailable,
+			return nil, &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true,
 				Title:  fmt.Sprintf("Every instance of service %q stayed busy for %s", s.Name, s.sup.opts.PendingTimeout),
 				Detail: fmt.Sprintf("Each instance takes %d requests at once.", s.cfg.Capacity())}
 		}

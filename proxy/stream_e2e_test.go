@@ -1,0 +1,206 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServerSentEventsArriveBeforeTheEnd(t *testing.T) {
+	release := make(chan struct{})
+	a := startApp(t, echoBackend(t, release), map[string]string{"app.yaml": scriptApp}, Options{})
+	for _, req := range []string{
+		"GET /sse HTTP/1.1\r\nHost: localhost\r\n\r\n",                                        // fast path
+		"GET /sse HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", // general path
+	} {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		_, _ = io.WriteString(c, req)
+		br := bufio.NewReader(c)
+		res, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(res.Body).ReadString('\n')
+		if err != nil || line != "data: first\n" {
+			t.Fatalf("first event %q %v", line, err)
+		}
+		// The first event came while the app still held the response open.
+		release <- struct{}{}
+		rest, _ := io.ReadAll(res.Body)
+		if !strings.Contains(string(rest), "data: second") {
+			t.Errorf("rest %q", rest)
+		}
+		c.Close()
+	}
+}
+
+func TestKeepAliveAcrossBothPaths(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"index.html": "Hello World!", "app.yaml": "runtime: custom\nentrypoint: ./app\n" +
+		"handlers:\n- url: /index\\.html\n  static_files: index.html\n  upload: index\\.html\n- url: /.*\n  script: auto\n"}, Options{})
+	c, err := net.Dial("tcp", a.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	// Two pipelined requests for the app, a static file (which hands the
+	// connection to the general path), then the app again, then a body.
+	reqs := []string{
+		"GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"HEAD /b HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"POST /d HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello",
+	}
+	_, _ = io.WriteString(c, reqs[0]+reqs[1])
+	for i, req := range reqs {
+		if i >= 2 {
+			_, _ = io.WriteString(c, req)
+		}
+		res, body := readResponse(t, br, req)
+		if res.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i, res.StatusCode, body)
+		}
+		switch i {
+		case 1:
+			if body != "" {
+				t.Errorf("HEAD body %q", body)
+			}
+		case 2:
+			if body != "Hello World!" {
+				t.Errorf("static %q", body)
+			}
+		case 4:
+			if s := decodeSeen(t, body); s.BodyLen != 5 || s.Method != "POST" {
+				t.Errorf("POST: %+v", s)
+			}
+		default:
+			if s := decodeSeen(t, body); !strings.HasPrefix(s.URI, "/") {
+				t.Errorf("request %d: %+v", i, s)
+			}
+		}
+	}
+}
+
+func TestLargeUploadOnTheFastPath(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	body := strings.Repeat("x", 3<<20)
+	res, out := raw(t, a.addr, fmt.Sprintf("PUT /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
+	if res.StatusCode != 200 || decodeSeen(t, out).BodyLen != len(body) {
+		t.Errorf("%d %s", res.StatusCode, out)
+	}
+}
+
+func TestBodiesOver32MiBGet413(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	// Announced: refused before any byte of the body is read.
+	res, body := raw(t, a.addr, "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: 33554433\r\n\r\n")
+	if res.StatusCode != 413 || !strings.Contains(body, "Upload limited to 32 megabytes.") {
+		t.Errorf("Content-Length over the limit: %d %q", res.StatusCode, body)
+	}
+	// Exactly the limit passes.
+	c, err := net.Dial("tcp", a.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+	go func() {
+		_, _ = io.WriteString(c, "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: 33554432\r\n\r\n")
+		_, _ = c.Write(make([]byte, 32<<20))
+	}()
+	res, out := readResponse(t, bufio.NewReader(c), "POST")
+	if res.StatusCode != 200 || decodeSeen(t, out).BodyLen != 32<<20 {
+		t.Errorf("exactly 32 MiB: %d", res.StatusCode)
+	}
+	// Chunked: cut off once it passes the limit.
+	c2, err := net.Dial("tcp", a.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	_ = c2.SetDeadline(time.Now().Add(60 * time.Second))
+	go func() {
+		_, _ = io.WriteString(c2, "POST /up HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+		chunk := append([]byte(fmt.Sprintf("%x\r\n", 1<<20)), make([]byte, 1<<20)...)
+		chunk = append(chunk, "\r\n"...)
+		for range 40 {
+			if _, err := c2.Write(chunk); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(c2, "0\r\n\r\n")
+	}()
+	res, body = readResponse(t, bufio.NewReader(c2), "POST")
+	if res.StatusCode != 413 || !strings.Contains(body, "Upload limited to 32 megabytes.") {
+		t.Errorf("chunked over the limit: %d %q", res.StatusCode, body)
+	}
+}
+
+func TestHostCheckEndToEnd(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{AllowHosts: []string{"*.example.dev"}})
+	for _, tt := range []struct {
+		req  string
+		code int
+	}{
+		{"GET / HTTP/1.1\r\nHost: evil.com\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: evil.com:8080\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: 10.1.2.3\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: example.dev\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\n\r\n", 400}, // HTTP/1.1 needs a Host (acceptance 63)
+		{"GET / HTTP/1.0\r\n\r\n", 200}, // HTTP/1.0 may omit it
+		{"GET / HTTP/1.1\r\nHost: localhost:1234\r\n\r\n", 200},
+		{"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 200},
+		{"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", 200},
+		{"GET / HTTP/1.1\r\nHost: app.example.dev\r\n\r\n", 200},
+	} {
+		res, body := raw(t, a.addr, tt.req)
+		if res.StatusCode != tt.code {
+			t.Errorf("%q: %d, want %d", tt.req, res.StatusCode, tt.code)
+		}
+		if tt.code == 400 && strings.Contains(tt.req, "evil") && !strings.Contains(body, "--allow-host evil.com") {
+			t.Errorf("400 does not say how to allow the host: %q", body)
+		}
+	}
+}
+
+func TestChunkedAndUnframedResponses(t *testing.T) {
+	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/close" {
+			// HTTP/1.0 style: no length, the end is the connection's end.
+			c, brw, _ := http.NewResponseController(w).Hijack()
+			_, _ = brw.WriteString("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
+			_ = brw.Flush()
+			c.Close()
+			return
+		}
+		for i := range 3 {
+			fmt.Fprintf(w, "part %d;", i)
+			w.(http.Flusher).Flush()
+		}
+	})
+	srv := newBackend(t, backend)
+	a := startApp(t, srv, map[string]string{"app.yaml": scriptApp}, Options{})
+	res, body := raw(t, a.addr, "GET /chunked HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if res.StatusCode != 200 || body != "part 0;part 1;part 2;" || len(res.TransferEncoding) == 0 {
+		t.Errorf("chunked: %d %v %q", res.StatusCode, res.TransferEncoding, body)
+	}
+	res, body = raw(t, a.addr, "GET /close HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if res.StatusCode != 200 || body != "until the end" || !res.Close {
+		t.Errorf("unframed: %d close=%v %q", res.StatusCode, res.Close, body)
+	}
+	// The pool did not keep the closed connection: the next request works.
+	if res, body = raw(t, a.addr, "GET /chunked HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 {
+		t.Errorf("after an unframed response: %d %q", res.StatusCode, body)
+	}
+}
