@@ -125,7 +125,11 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go forceOnSecondSignal(ctx)
+	logged := make(chan struct{})
+	from := sup.Requests().Next()
+	go func() { accessLog(ctx, sup.Requests(), from, os.Stdout); close(logged) }()
 	ui.Headless(ctx, sup, os.Stdout, r)
+	<-logged
 	fmt.Println("appdeck: stopping (press Ctrl-C again to kill at once)")
 	return nil
 }
