@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -74,6 +75,7 @@ func serve(args []string, name string) error {
 	if name == "" {
 		name = appName(app)
 	}
+	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
 		return err
@@ -170,6 +172,17 @@ func portOf(sup *supervisor.Supervisor, service string) int {
 		}
 	}
 	return 0
+}
+
+// leaveCoresToTheApp makes appdeck use half the cores (at least one)
+// unless GOMAXPROCS is set: the app's instances, and whatever sends the
+// requests, run on the same machine, and a Go proxy with every core
+// spins and wakes threads that they would use better. With bench/run.sh
+// on 2 cores, one P forwards more requests per second than two.
+func leaveCoresToTheApp() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)/2))
+	}
 }
 
 // listen binds one front port per service, in the order the files were

@@ -28,7 +28,7 @@ type seen struct {
 
 // echoBackend is a real app on loopback: it answers with what it
 // received, plus a few paths that stream, fail or hang.
-func echoBackend(t *testing.T, release <-chan struct{}) *httptest.Server {
+func echoBackend(t testing.TB, release <-chan struct{}) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -132,7 +132,7 @@ func (a *testApp) record(t *testing.T, n int) Outcome {
 
 // writeFiles writes name → content under dir; a content starting with
 // "symlink:" makes a symbolic link to the rest.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
@@ -153,7 +153,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 
 // startApp loads the app.yaml files (and dispatch.yaml) in files, gives
 // every service a forwarder to backend and serves each on a free port.
-func startApp(t *testing.T, backend *httptest.Server, files map[string]string, opts Options) *testApp {
+func startApp(t testing.TB, backend *httptest.Server, files map[string]string, opts Options) *testApp {
 	t.Helper()
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
@@ -346,7 +346,7 @@ func TestTraceContextFromTheClientIsKept(t *testing.T) {
 	}
 }
 
-func newBackend(t *testing.T, h http.Handler) *httptest.Server {
+func newBackend(t testing.TB, h http.Handler) *httptest.Server {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv

@@ -30,6 +30,13 @@ type clientConn struct {
 	// request carries the same bytes: a keep-alive client usually sends
 	// the same Host, and benchmarks the same path, every time.
 	host, target strCache
+	allowedHost  string // the last Host that passed the check
+
+	// now is when the last request ended; idleSet when the idle
+	// deadline was last set (zero after any other read deadline). Setting
+	// a deadline costs a timer update, so the idle one is moved only
+	// when it is a second stale.
+	now, idleSet time.Time
 }
 
 // strCache turns bytes into a string, allocating only when they change.
@@ -73,7 +80,7 @@ func (cc *clientConn) serve() {
 		cc.active.Store(false)
 		switch v {
 		case handoff:
-			_ = cc.c.SetReadDeadline(time.Time{})
+			cc.readDeadline(time.Time{})
 			handed = cc.s.queue.push(&handedConn{Conn: cc.c, r: cc.br})
 			return
 		case closed:
@@ -87,7 +94,13 @@ func (cc *clientConn) serve() {
 // the buffer is left for the general path, which allows larger ones.
 func (cc *clientConn) readHead() bool {
 	if cc.br.Buffered() == 0 {
-		_ = cc.c.SetReadDeadline(time.Now().Add(IdleTimeout))
+		if cc.now.IsZero() {
+			cc.now = time.Now()
+		}
+		if cc.idleSet.IsZero() || cc.now.Sub(cc.idleSet) > time.Second {
+			_ = cc.c.SetReadDeadline(cc.now.Add(IdleTimeout))
+			cc.idleSet = cc.now
+		}
 		if _, err := cc.br.Peek(1); err != nil {
 			return false
 		}
@@ -99,13 +112,19 @@ func (cc *clientConn) readHead() bool {
 			return true
 		}
 		if !timed {
-			_ = cc.c.SetReadDeadline(time.Now().Add(ReadHeaderTimeout))
+			cc.readDeadline(time.Now().Add(ReadHeaderTimeout))
 			timed = true
 		}
 		if _, err := cc.br.Peek(len(buf) + 1); err != nil {
 			return len(buf) > 0 // let net/http answer what it can (e.g. 400)
 		}
 	}
+}
+
+// readDeadline sets a read deadline other than the idle one.
+func (cc *clientConn) readDeadline(t time.Time) {
+	_ = cc.c.SetReadDeadline(t)
+	cc.idleSet = time.Time{}
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
@@ -256,8 +275,11 @@ func (cc *clientConn) serveOne() verdict {
 	r := &cc.req
 	p := cc.s.port
 	host := cc.host.get(r.host)
-	if !p.rt.hosts.allowed(host) {
-		return handoff
+	if host != cc.allowedHost {
+		if !p.rt.hosts.allowed(host) {
+			return handoff
+		}
+		cc.allowedHost = host
 	}
 	path := r.path
 	if string(path) == "/_ah/login" || string(path) == "/_ah/logout" ||
@@ -277,7 +299,8 @@ func (cc *clientConn) serveOne() verdict {
 	}
 	o := Outcome{Start: time.Now(), Service: svc.name, Method: methodString(r.method), Path: target, Route: routeName(rule, h)}
 	v := cc.forward(svc, u, &o)
-	o.Latency = time.Since(o.Start)
+	cc.now = time.Now()
+	o.Latency = cc.now.Sub(o.Start)
 	if p.rt.opts.Record != nil {
 		p.rt.opts.Record(o)
 	}
@@ -371,7 +394,7 @@ func (cc *clientConn) skipRequest() bool {
 	if cc.req.contentLength > 0 {
 		n += cc.req.contentLength
 	}
-	_ = cc.c.SetReadDeadline(time.Time{})
+	cc.readDeadline(time.Time{})
 	_, err := io.CopyN(io.Discard, cc.br, n)
 	return err == nil
 }

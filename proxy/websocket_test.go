@@ -24,7 +24,7 @@ func websocketAccept(key string) string {
 
 // serveWebSocketEcho upgrades the request and echoes every frame until
 // a close frame or the end of the connection.
-func serveWebSocketEcho(t *testing.T, w http.ResponseWriter, r *http.Request) {
+func serveWebSocketEcho(t testing.TB, w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		http.Error(w, "not a websocket request", 400)
 		return

@@ -193,8 +193,7 @@ func (s *Service) notifyLocked() {
 // ready it answers at once with the reason: starting, crashed, stopped or
 // a failed build (whose error page then serves the request).
 func (s *Service) Acquire(ctx context.Context) (*proxy.Lease, error) {
-	deadline := time.NewTimer(s.sup.opts.PendingTimeout)
-	defer deadline.Stop()
+	var deadline <-chan time.Time // made on the first wait: most requests find room at once
 	for {
 		s.mu.Lock()
 		if in := s.pickLocked(); in != nil {
@@ -214,11 +213,16 @@ func (s *Service) Acquire(ctx context.Context) (*proxy.Lease, error) {
 		}
 		wait := s.changed
 		s.mu.Unlock()
+		if deadline == nil {
+			t := time.NewTimer(s.sup.opts.PendingTimeout)
+			defer t.Stop()
+			deadline = t.C
+		}
 		select {
 		case <-wait:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-deadline.C:
+		case <-deadline:
 			return nil, &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true,
 				Title:  fmt.Sprintf("Every instance of service %q stayed busy for %s", s.Name, s.sup.opts.PendingTimeout),
 				Detail: fmt.Sprintf("Each instance takes %d requests at once.", s.cfg.Capacity())}
