@@ -223,10 +223,12 @@ func readResponseHead(br *bufio.Reader, method []byte) (resHead, error) {
 			}
 			res.contentLength = n
 		case foldEqual(name, "transfer-encoding"):
-			res.chunked = bytes.HasSuffix(bytes.ToLower(value), []byte("chunked"))
-			if !res.chunked {
-				res.unframed = true
+			// Only chunked is re-encoded; any other coding the client
+			// would have to know about (RFC 9112 §6.1), so it is refused.
+			if !foldEqual(value, "chunked") {
+				return res, fmt.Errorf("unsupported Transfer-Encoding %q", value)
 			}
+			res.chunked = true
 		case foldEqual(name, "connection"):
 			lower := strings.ToLower(string(value))
 			res.close = res.close || strings.Contains(lower, "close")

@@ -108,7 +108,9 @@ func (cc *clientConn) readHead() bool {
 	timed := false
 	for {
 		buf, _ := cc.br.Peek(cc.br.Buffered())
-		if bytes.Contains(buf, crlfcrlf) || len(buf) == cc.br.Size() {
+		// A head ends with an empty line; net/http also takes bare LFs,
+		// so a head ending so is complete too (and left to it).
+		if bytes.Contains(buf, crlfcrlf) || len(buf) == cc.br.Size() || bytes.Contains(buf, lflf) {
 			return true
 		}
 		if !timed {
@@ -127,7 +129,10 @@ func (cc *clientConn) readDeadline(t time.Time) {
 	cc.idleSet = time.Time{}
 }
 
-var crlfcrlf = []byte("\r\n\r\n")
+var (
+	crlfcrlf = []byte("\r\n\r\n")
+	lflf     = []byte("\n\n")
+)
 
 // reqHead is what the fast path reads from a request head. Its slices
 // point into the connection's buffer.
@@ -171,7 +176,7 @@ func (r *reqHead) parse(buf []byte, out []byte) ([]byte, bool) {
 	for len(rest) > 0 {
 		line, rest, _ = bytes.Cut(rest, crlf)
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) {
+		if colon <= 0 || !isToken(line[:colon]) || !fieldValue(line[colon+1:]) {
 			return out, false
 		}
 		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
@@ -242,6 +247,18 @@ func parseRequestLine(line []byte) (method, target []byte, ok bool) {
 		}
 	}
 	return method, target, true
+}
+
+// fieldValue reports whether b has no control characters but tabs: a
+// bare CR or LF, or a NUL, passed on could split the request in two for
+// the app's parser.
+func fieldValue(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func isToken(b []byte) bool {

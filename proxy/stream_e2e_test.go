@@ -204,3 +204,65 @@ func TestChunkedAndUnframedResponses(t *testing.T) {
 		t.Errorf("after an unframed response: %d %q", res.StatusCode, body)
 	}
 }
+
+// A backend that closes each connection a moment after answering, with
+// no "Connection: close": the pooled connection goes stale, and the next
+// request on it must be retried on a fresh one.
+func TestStaleBackendConnectionIsRetried(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				time.Sleep(20 * time.Millisecond)
+			}()
+		}
+	}()
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	a.pools["default"].set(NewForwarder(l.Addr().String(), 4, func() string { return "" }), nil)
+	for i := range 3 {
+		res, body := raw(t, a.addr, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		if res.StatusCode != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, res.StatusCode, body)
+		}
+		time.Sleep(100 * time.Millisecond) // the backend has closed by now
+	}
+}
+
+func TestMalformedRequestsAreLeftToNetHTTP(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	for _, tt := range []struct {
+		req  string
+		code int
+	}{
+		{"GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\rInjected: 1\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00b\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", 400},
+		{"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
+		{"GET / HTTP/1.1\nHost: localhost\n\n", 200}, // bare LFs: accepted at once, not after a timeout
+	} {
+		start := time.Now()
+		res, body := raw(t, a.addr, tt.req)
+		if res.StatusCode != tt.code {
+			t.Errorf("%q: %d %q, want %d", tt.req, res.StatusCode, body, tt.code)
+		}
+		if tt.code == 200 && strings.Contains(body, "Injected") {
+			t.Errorf("%q reached the app as %s", tt.req, body)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("%q took %s", tt.req, time.Since(start))
+		}
+	}
+}
