@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,6 +181,7 @@ func (f *Forwarder) send(bc *backendConn, cc *clientConn, rest int64, deadline t
 // readResponseHead waits for a whole response head and reads it; the
 // head stays in br for copyResponse.
 func readResponseHead(br *bufio.Reader, method []byte) (resHead, error) {
+	yieldBeforeRead()
 	if _, err := br.Peek(1); err != nil {
 		return resHead{}, err
 	}
@@ -390,6 +392,15 @@ func skipTrailers(br *bufio.Reader) error {
 		}
 	}
 }
+
+// yieldBeforeRead lets other goroutines run before a read that would
+// most likely find nothing yet: the next request of a keep-alive client,
+// or the instance's response just after sending it the request. Go tries
+// a read before it waits, and an empty read is a system call for
+// nothing; after a yield the bytes have often arrived. Measured under
+// wrk -c32, this takes reads per request from 3.9 to 3.25 (nginx does 2)
+// and the front's CPU per request down by about 7%.
+func yieldBeforeRead() { runtime.Gosched() }
 
 func isTimeout(err error) bool {
 	var ne net.Error

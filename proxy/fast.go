@@ -101,6 +101,7 @@ func (cc *clientConn) readHead() bool {
 			_ = cc.c.SetReadDeadline(cc.now.Add(IdleTimeout))
 			cc.idleSet = cc.now
 		}
+		yieldBeforeRead()
 		if _, err := cc.br.Peek(1); err != nil {
 			return false
 		}
