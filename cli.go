@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/appdeck/appdeck/proxy"
 )
 
 // options are the flags of `appdeck` and `appdeck demo`.
@@ -22,7 +24,7 @@ type options struct {
 	logLines  int
 	// allowHosts are --allow-host patterns: Host names the front accepts
 	// besides loopback names and --host.
-	allowHosts stringsFlag
+	allowHosts hostsFlag
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -123,14 +125,14 @@ func (e *envFlag) Set(v string) error {
 	return nil
 }
 
-// stringsFlag collects a repeated flag's values.
-type stringsFlag []string
+// hostsFlag collects repeated --allow-host patterns.
+type hostsFlag []string
 
-func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+func (s *hostsFlag) String() string { return strings.Join(*s, ",") }
 
-func (s *stringsFlag) Set(v string) error {
-	if v == "" {
-		return fmt.Errorf("want a host name or pattern")
+func (s *hostsFlag) Set(v string) error {
+	if err := proxy.CheckAllowHost(v); err != nil {
+		return err
 	}
 	*s = append(*s, v)
 	return nil

@@ -24,14 +24,14 @@ func newHostCheck(host string, allow []string) (*hostCheck, error) {
 		hc.host = strings.ToLower(strings.Trim(host, "[]"))
 	}
 	for _, p := range allow {
+		if err := CheckAllowHost(p); err != nil {
+			return nil, err
+		}
 		p = strings.ToLower(strings.TrimSpace(p))
 		rest, wild := strings.CutPrefix(p, "**.")
 		one := false
 		if !wild {
 			rest, one = strings.CutPrefix(p, "*.")
-		}
-		if rest == "" || strings.ContainsAny(rest, "*/:") {
-			return nil, fmt.Errorf("--allow-host %q: want a host name, \"*.\" followed by one (one more label) or \"**.\" followed by one (any depth)", p)
 		}
 		switch {
 		case wild:
@@ -43,6 +43,20 @@ func newHostCheck(host string, allow []string) (*hostCheck, error) {
 		}
 	}
 	return hc, nil
+}
+
+// CheckAllowHost returns an error saying what is wrong with an
+// --allow-host pattern, or nil.
+func CheckAllowHost(p string) error {
+	p = strings.TrimSpace(p)
+	rest, ok := strings.CutPrefix(p, "**.")
+	if !ok {
+		rest, _ = strings.CutPrefix(p, "*.")
+	}
+	if rest == "" || strings.ContainsAny(rest, "*/: ") {
+		return fmt.Errorf("%q is not a host pattern: want a name (dev.example.com), \"*.\" and a name (one more label) or \"**.\" and a name (any depth)", p)
+	}
+	return nil
 }
 
 // allowed reports whether a request with Host header h may be served.

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -135,13 +134,9 @@ func (rt *Router) Close() error {
 	return nil
 }
 
-// Handler returns the handler of the named service's front port. The
+// port returns the handler of the named service's front port. The
 // default service's port (the first service's, when none is named
 // "default") also applies dispatch.yaml.
-func (rt *Router) Handler(name string) http.Handler {
-	return rt.port(name)
-}
-
 func (rt *Router) port(name string) *port {
 	s := rt.services[name]
 	if s == nil {
