@@ -45,8 +45,11 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 			}
 			fc.id.set(pr.Out.Header, true)
 		},
-		Transport:      newTransport(capacity),
-		BufferPool:     bufferPool{},
+		Transport:  newTransport(capacity),
+		BufferPool: bufferPool{},
+		// Flush every write, as the fast path does: the client sees what
+		// the instance sent even when the instance fails mid-body.
+		FlushInterval:  -1,
 		ModifyResponse: func(res *http.Response) error { return contextOf(res.Request).errorCode(res) },
 		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { contextOf(r).failed(w, r, err, f.explain) },
 	}

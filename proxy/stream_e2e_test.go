@@ -266,3 +266,33 @@ func TestMalformedRequestsAreLeftToNetHTTP(t *testing.T) {
 		}
 	}
 }
+
+// Acceptance 22: an instance that fails after sending the status and
+// part of the body leaves the client a 200 with the partial body, and
+// the connection is closed rather than reused.
+func TestInstanceFailingMidBody(t *testing.T) {
+	backend := newBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, brw, _ := http.NewResponseController(w).Hijack()
+		_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst part")
+		_ = brw.Flush()
+		c.Close()
+	}))
+	a := startApp(t, backend, map[string]string{"app.yaml": scriptApp}, Options{})
+	for _, extra := range []string{"", "Transfer-Encoding: chunked\r\n\r\n0\r\n"} {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\n"+extra+"\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatalf("%q: %v", extra, err)
+		}
+		body, err := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || string(body) != "first part" || err == nil {
+			t.Errorf("%q: %d %q %v", extra, res.StatusCode, body, err)
+		}
+		c.Close()
+	}
+}
