@@ -110,31 +110,48 @@ NGINX
 pids+=($!)
 sleep 0.5
 
-# measure URL → "rps p50 p99" (latencies in ms)
+# measure URL [PID...] → "rps p50 p99 cpu": latencies in ms; cpu is the
+# CPU time (user + system) the PIDs spent per request, in µs: unlike
+# requests/s it hardly moves with the machine's other load.
+hz=$(getconf CLK_TCK)
+ticks() { local t=0 f; for p in "$@"; do read -r -a f < "/proc/$p/stat"; t=$((t + f[13] + f[14])); done; echo "$t"; }
 measure() {
-  wrk -t"$threads" -c"$conns" -d"$duration" --latency "$1" | awk '
+  local url=$1; shift
+  local t0 t1 out
+  t0=$(ticks "$@")
+  out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url")
+  t1=$(ticks "$@")
+  awk -v ticks=$((t1 - t0)) -v hz="$hz" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
-    END { printf "%.0f %.2f %.2f\n", rps, p50, p99 }'
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 } / requests in / { n = $1 }
+    END { printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (n ? ticks * 1e6 / hz / n : 0) }' <<<"$out"
 }
 
 echo "wrk -t$threads -c$conns -d$duration, 13-byte body; backend :$backend, appdeck :$front, nginx :$nport, nginx+headers :$hport"
-echo "each cell: requests/s p50 p99 (ms) and, for the proxies, the ratio to direct in the same round"
-printf '%-5s | %-19s | %-24s | %-24s | %-24s\n' round direct appdeck nginx nginx+headers
+echo "each cell: requests/s, p50 and p99 latency (ms); for the proxies also the proxy's CPU µs per request"
+echo "and the ratio of its requests/s to direct in the same round"
+printf '%-5s | %-19s | %-30s | %-30s | %-30s\n' round direct appdeck nginx nginx+headers
 ratio() { awk -v a="$1" -v d="$2" 'BEGIN{printf "%.2f", a/d}'; }
-ra=(); rn=(); rh=(); rx=()
+appdeck_pid=${pids[0]}
+nginx_pids() { echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"; }
+ra=(); rn=(); rh=(); rx=(); ca=(); cn=(); ch=()
 for i in $(seq 1 "$rounds"); do
-  read -r d dp50 dp99 < <(measure "http://127.0.0.1:$backend/")
-  read -r a ap50 ap99 < <(measure "http://127.0.0.1:$front/")
-  read -r n np50 np99 < <(measure "http://127.0.0.1:$nport/")
-  read -r h hp50 hp99 < <(measure "http://127.0.0.1:$hport/")
+  read -r d dp50 dp99 _ < <(measure "http://127.0.0.1:$backend/")
+  read -r a ap50 ap99 ac < <(measure "http://127.0.0.1:$front/" "$appdeck_pid")
+  # shellcheck disable=SC2046
+  read -r n np50 np99 nc < <(measure "http://127.0.0.1:$nport/" $(nginx_pids))
+  # shellcheck disable=SC2046
+  read -r h hp50 hp99 hc < <(measure "http://127.0.0.1:$hport/" $(nginx_pids))
   ar=$(ratio "$a" "$d"); nr=$(ratio "$n" "$d"); hr=$(ratio "$h" "$d")
-  ra+=("$ar"); rn+=("$nr"); rh+=("$hr"); rx+=("$(ratio "$a" "$n")")
-  printf '%-5s | %6s %5s %6s | %6s %5s %6s %5s | %6s %5s %6s %5s | %6s %5s %6s %5s\n' "$i" \
-    "$d" "$dp50" "$dp99" "$a" "$ap50" "$ap99" "$ar" "$n" "$np50" "$np99" "$nr" "$h" "$hp50" "$hp99" "$hr"
+  ra+=("$ar"); rn+=("$nr"); rh+=("$hr"); rx+=("$(ratio "$a" "$n")"); ca+=("$ac"); cn+=("$nc"); ch+=("$hc")
+  printf '%-5s | %6s %5s %6s | %6s %5s %6s %5sus %4s | %6s %5s %6s %5sus %4s | %6s %5s %6s %5sus %4s\n' "$i" \
+    "$d" "$dp50" "$dp99" "$a" "$ap50" "$ap99" "$ac" "$ar" "$n" "$np50" "$np99" "$nc" "$nr" "$h" "$hp50" "$hp99" "$hc" "$hr"
 done
 spread() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "min %s  median %s  max %s", v[1], v[int((NR+1)/2)], v[NR]}'; }
-echo "appdeck/direct:       $(spread "${ra[@]}")"
-echo "nginx/direct:         $(spread "${rn[@]}")"
-echo "nginx+headers/direct: $(spread "${rh[@]}")"
-echo "appdeck/nginx:        $(spread "${rx[@]}")"
+echo "ratio to direct, appdeck:       $(spread "${ra[@]}")"
+echo "ratio to direct, nginx:         $(spread "${rn[@]}")"
+echo "ratio to direct, nginx+headers: $(spread "${rh[@]}")"
+echo "appdeck/nginx requests/s:       $(spread "${rx[@]}")"
+echo "CPU µs per request, appdeck:       $(spread "${ca[@]}")"
+echo "CPU µs per request, nginx:         $(spread "${cn[@]}")"
+echo "CPU µs per request, nginx+headers: $(spread "${ch[@]}")"
