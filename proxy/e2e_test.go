@@ -208,6 +208,18 @@ func startApp(t testing.TB, backend *httptest.Server, files map[string]string, o
 	return a
 }
 
+// loadApp loads one app.yaml.
+func loadApp(t testing.TB, yaml string) *config.App {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"app.yaml": yaml})
+	app, err := config.Load([]string{filepath.Join(dir, "app.yaml")}, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
 // raw sends a request written by hand on a fresh connection and reads
 // one response.
 func raw(t *testing.T, addr, req string) (*http.Response, string) {

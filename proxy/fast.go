@@ -89,8 +89,8 @@ func (cc *clientConn) serve() {
 	}
 }
 
-// readHead waits for a whole request head in the buffer: IdleTimeout
-// for its first byte, ReadHeaderTimeout for the rest. A head larger than
+// readHead waits for a whole request head in the buffer: the idle
+// timeout for its first byte, the header timeout for the rest. A head larger than
 // the buffer is left for the general path, which allows larger ones.
 func (cc *clientConn) readHead() bool {
 	if cc.br.Buffered() == 0 {
@@ -98,7 +98,7 @@ func (cc *clientConn) readHead() bool {
 			cc.now = time.Now()
 		}
 		if cc.idleSet.IsZero() || cc.now.Sub(cc.idleSet) > time.Second {
-			_ = cc.c.SetReadDeadline(cc.now.Add(IdleTimeout))
+			_ = cc.c.SetReadDeadline(cc.now.Add(cc.s.idleTimeout))
 			cc.idleSet = cc.now
 		}
 		yieldBeforeRead()
@@ -115,11 +115,11 @@ func (cc *clientConn) readHead() bool {
 			return true
 		}
 		if !timed {
-			cc.readDeadline(time.Now().Add(ReadHeaderTimeout))
+			cc.readDeadline(time.Now().Add(cc.s.readHeaderTimeout))
 			timed = true
 		}
 		if _, err := cc.br.Peek(len(buf) + 1); err != nil {
-			return len(buf) > 0 // let net/http answer what it can (e.g. 400)
+			return false // too slow (slowloris), or gone mid-head
 		}
 	}
 }

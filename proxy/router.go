@@ -36,6 +36,10 @@ type Options struct {
 	HTTPSPort int
 	// Deadline, when positive, replaces App Engine's request deadlines.
 	Deadline time.Duration
+	// ReadHeaderTimeout is how long a client has to send a request's
+	// headers (slowloris; default 10 s); IdleTimeout closes keep-alive
+	// connections left idle (default 2 minutes).
+	ReadHeaderTimeout, IdleTimeout time.Duration
 	// Warn, when set, receives notes for a service's log, such as a
 	// `secure: always` handler served over HTTP.
 	Warn func(service, msg string)

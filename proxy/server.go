@@ -14,12 +14,10 @@ import (
 	"time"
 )
 
-// Timeouts of every front connection: a client gets this long to send a
-// request's headers (slowloris), and an idle keep-alive connection is
-// closed after IdleTimeout.
+// Default timeouts of every front connection (see Options).
 const (
-	ReadHeaderTimeout = 10 * time.Second
-	IdleTimeout       = 2 * time.Minute
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultIdleTimeout       = 2 * time.Minute
 )
 
 // Server serves one service port. Each connection starts on the fast
@@ -33,6 +31,8 @@ type Server struct {
 	port    *port
 	general *http.Server
 	queue   *connQueue
+	// Timeouts for the fast path; the general path's server has the same.
+	readHeaderTimeout, idleTimeout time.Duration
 
 	mu      sync.Mutex
 	l       net.Listener
@@ -43,12 +43,19 @@ type Server struct {
 // NewServer returns the server of the named service's port.
 func (rt *Router) NewServer(name string) *Server {
 	p := rt.port(name)
+	rh, idle := rt.opts.ReadHeaderTimeout, rt.opts.IdleTimeout
+	if rh <= 0 {
+		rh = defaultReadHeaderTimeout
+	}
+	if idle <= 0 {
+		idle = defaultIdleTimeout
+	}
 	return &Server{
-		port: p,
+		port: p, readHeaderTimeout: rh, idleTimeout: idle,
 		general: &http.Server{
 			Handler:           p,
-			ReadHeaderTimeout: ReadHeaderTimeout,
-			IdleTimeout:       IdleTimeout,
+			ReadHeaderTimeout: rh,
+			IdleTimeout:       idle,
 			MaxHeaderBytes:    1 << 20,
 			ErrorLog:          log.New(io.Discard, "", 0),
 		},

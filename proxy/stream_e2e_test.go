@@ -296,3 +296,48 @@ func TestInstanceFailingMidBody(t *testing.T) {
 		c.Close()
 	}
 }
+
+func TestSlowHeadersAndIdleConnectionsAreClosed(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp},
+		Options{ReadHeaderTimeout: 300 * time.Millisecond, IdleTimeout: 600 * time.Millisecond})
+	for _, tt := range []struct{ name, first string }{
+		{"headers sent slowly", "GET / HTTP/1.1\r\nHost: loc"},
+		{"idle before any request", ""},
+		{"idle after a request", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+	} {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		_, _ = io.WriteString(c, tt.first)
+		// The server closes the connection; reading sees the end (after
+		// the response, for the last case) long before our own deadline.
+		rest, err := io.ReadAll(c)
+		if err != nil {
+			t.Errorf("%s: %v (the server did not close the connection)", tt.name, err)
+		}
+		if strings.HasPrefix(tt.first, "GET / HTTP/1.1\r\nHost: localhost") != strings.Contains(string(rest), "200 OK") {
+			t.Errorf("%s: read %q", tt.name, rest)
+		}
+		c.Close()
+	}
+}
+
+func TestDeadlinesPerScalingType(t *testing.T) {
+	for yaml, want := range map[string]time.Duration{
+		"": 10 * time.Minute,
+		"automatic_scaling:\n  max_instances: 2\n": 10 * time.Minute,
+		"basic_scaling:\n  max_instances: 2\n":     24 * time.Hour,
+		"manual_scaling:\n  instances: 1\n":        24 * time.Hour,
+	} {
+		rt, err := New(Options{App: loadApp(t, scriptApp+yaml), Pool: func(string) Pool { return &testPool{} }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rt.services["default"].deadline; got != want {
+			t.Errorf("%q: deadline %s, want %s", yaml, got, want)
+		}
+		rt.Close()
+	}
+}
