@@ -96,6 +96,7 @@ func (f *Forwarder) relay(cc *clientConn, svc *service, o *Outcome) verdict {
 	bc, res, err := f.exchange(cc, rest, o.Start.Add(svc.deadline), svc.deadline/64)
 	if err != nil {
 		if errors.Is(err, errClient) {
+			o.Status = statusClientGone
 			return closed
 		}
 		return cc.answer(o, false, func(w http.ResponseWriter) { f.fail(w, svc, err) })
@@ -115,6 +116,10 @@ func (f *Forwarder) relay(cc *clientConn, svc *service, o *Outcome) verdict {
 	}
 	return v
 }
+
+// statusClientGone is recorded for a request whose client went away
+// before it was answered (nginx's 499).
+const statusClientGone = 499
 
 // errClient marks a failure on the client's side of a relay.
 var errClient = errors.New("client connection failed")
