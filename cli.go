@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/themes"
 	"github.com/appdeck/appdeck/ui"
 )
@@ -43,6 +44,9 @@ type options struct {
 	maxInstances   int
 	logDir         string
 	pendingTimeout time.Duration
+	// allowHosts are --allow-host patterns: Host names the front accepts
+	// besides loopback names and --host.
+	allowHosts hostsFlag
 }
 
 const usageText = `appdeck runs App Engine style apps locally, with a live dashboard.
@@ -104,6 +108,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
 	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in `DIR`: service.log, service-instance.log")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this `HOST` (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
 }
@@ -211,5 +216,18 @@ func (r *regexpsFlag) Set(v string) error {
 		return fmt.Errorf("invalid regular expression: %v", err)
 	}
 	*r = append(*r, re)
+	return nil
+}
+
+// hostsFlag collects repeated --allow-host patterns.
+type hostsFlag []string
+
+func (s *hostsFlag) String() string { return strings.Join(*s, ",") }
+
+func (s *hostsFlag) Set(v string) error {
+	if err := proxy.CheckAllowHost(v); err != nil {
+		return err
+	}
+	*s = append(*s, v)
 	return nil
 }

@@ -132,6 +132,8 @@ func TestDemoHeadlessServesBothServicesAndStopsClean(t *testing.T) {
 
 	waitBody(t, fmt.Sprintf("http://127.0.0.1:%d/", port), `This is service "default"`, 90*time.Second)
 	waitBody(t, fmt.Sprintf("http://127.0.0.1:%d/", port+1), `"service": "api"`, 30*time.Second)
+	// dispatch.yaml sends /api on the default port to the api service.
+	waitBody(t, fmt.Sprintf("http://127.0.0.1:%d/api", port), `"service": "api"`, 30*time.Second)
 	if len(markedProcesses(marker)) < 3 { // appdeck, its watchdog, two instances
 		t.Errorf("expected appdeck's instances among marked processes, got %v", markedProcesses(marker))
 	}
@@ -158,7 +160,8 @@ func TestDemoHeadlessServesBothServicesAndStopsClean(t *testing.T) {
 			t.Errorf("port %d still open after exit", p)
 		}
 	}
-	for _, want := range []string{"default/0 | ", "api/0 | api service listening", "[appdeck] ready"} {
+	for _, want := range []string{"default/0 | ", "api/0 | api service listening", "[appdeck] ready",
+		`api/0 | [request] GET /api 200`} { // the access log
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("headless output lacks %q:\n%s", want, out.String())
 		}

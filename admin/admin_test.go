@@ -64,7 +64,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{sup: sup}
-	e.front = httptest.NewServer(&proxy.Front{Service: "default", Pool: sup.Pool("default"), Record: sup.Record})
+	rt, err := proxy.New(proxy.Options{App: app, Pool: sup.Pool, Record: sup.Record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	e.front = httptest.NewServer(rt.Handler("default"))
 	srv := New(Options{Sup: sup, Token: testToken, App: "testapp", ServiceHost: "127.0.0.1"})
 	e.admin = httptest.NewServer(srv)
 	e.client = &Client{Base: e.admin.URL, Token: testToken}

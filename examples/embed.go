@@ -30,5 +30,6 @@ func ExtractDemo(dir string) ([]string, error) {
 	return []string{
 		filepath.Join(dir, "default", "app.yaml"),
 		filepath.Join(dir, "api", "app.yaml"),
+		filepath.Join(dir, "dispatch.yaml"),
 	}, nil
 }

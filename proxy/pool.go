@@ -54,6 +54,9 @@ type Unavailable struct {
 	// RetryAfter, when positive, is sent as Retry-After (seconds) and makes
 	// the page reload itself, for services that are starting.
 	RetryAfter int
+	// Timeout says the request waited for a free instance until its time
+	// ran out; the app's `timeout` error handler then answers.
+	Timeout bool
 }
 
 func (u *Unavailable) Error() string { return u.Title }

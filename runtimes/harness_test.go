@@ -131,12 +131,18 @@ func runApp(t testing.TB, dir string, opts runtimes.Options, env ...string) *run
 		l.Close()
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: &proxy.Front{Service: name, Pool: sup.Pool(name), Record: sup.Record}}}
+	rt, err := proxy.New(proxy.Options{App: app, Pool: sup.Pool, Record: sup.Record})
+	if err != nil {
+		l.Close()
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: rt.Handler(name)}}
 	srv.Start()
 	sup.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		sup.Stop()
+		rt.Close()
 	})
 	return &running{t: t, sup: sup, service: name, url: srv.URL}
 }
@@ -193,13 +199,22 @@ func (r *running) log(instance string) string {
 
 // instance returns the snapshot of instance 0.
 func (r *running) instance() supervisor.InstanceInfo {
+	in, ok := r.firstInstance()
+	if !ok {
+		r.t.Fatalf("service %s has no instance", r.service)
+	}
+	return in
+}
+
+// firstInstance returns the snapshot of instance 0, if the scaler has
+// made it yet.
+func (r *running) firstInstance() (supervisor.InstanceInfo, bool) {
 	for _, s := range r.sup.Snapshot() {
 		if s.Name == r.service && len(s.Instances) > 0 {
-			return s.Instances[0]
+			return s.Instances[0], true
 		}
 	}
-	r.t.Fatalf("service %s has no instance", r.service)
-	return supervisor.InstanceInfo{}
+	return supervisor.InstanceInfo{}, false
 }
 
 var (

@@ -74,8 +74,12 @@ func readFile(t *testing.T, path string) string {
 // appdeck does, and returns its URL.
 func front(t *testing.T, sup *Supervisor, service string) string {
 	t.Helper()
-	srv := httptest.NewServer(&proxy.Front{Service: service, Pool: sup.Pool(service), Record: sup.Record})
-	t.Cleanup(srv.Close)
+	rt, err := proxy.New(proxy.Options{App: sup.opts.App, Pool: sup.Pool, Record: sup.Record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rt.Handler(service))
+	t.Cleanup(func() { srv.Close(); rt.Close() })
 	return srv.URL
 }
 

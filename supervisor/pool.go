@@ -223,11 +223,11 @@ func (s *Service) timeoutLocked() *proxy.Unavailable {
 	}
 	switch {
 	case s.building:
-		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, RetryAfter: 1,
+		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true, RetryAfter: 1,
 			Title:  fmt.Sprintf("Service %q is still building", s.Name),
 			Detail: fmt.Sprintf("The request waited %s (--pending-timeout) for the build to finish. This page reloads itself.", wait)}
 	case ready == 0 && starting > 0:
-		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, RetryAfter: 1,
+		return &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true, RetryAfter: 1,
 			Title:  fmt.Sprintf("Service %q is still starting", s.Name),
 			Detail: fmt.Sprintf("The request waited %s (--pending-timeout) for an instance: %s. This page reloads itself.", wait, startingWhy)}
 	}
@@ -240,7 +240,7 @@ func (s *Service) timeoutLocked() *proxy.Unavailable {
 	if limit := s.maxInstances(); limit > 0 && ready+starting >= limit {
 		detail += fmt.Sprintf(" The service runs its maximum of %d instance(s) (max_instances, --max-instances).", limit)
 	}
-	return &proxy.Unavailable{Status: http.StatusServiceUnavailable,
+	return &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true,
 		Title:  fmt.Sprintf("Every instance of service %q stayed busy for %s", s.Name, wait),
 		Detail: detail}
 }

@@ -156,6 +156,7 @@ type jsonLine struct {
 	Status    int     `json:"status,omitempty"`
 	Bytes     int64   `json:"bytes,omitempty"`
 	LatencyMS float64 `json:"latency_ms,omitempty"`
+	Route     string  `json:"route,omitempty"`
 }
 
 func (p *Printer) writeJSON(l jsonLine) {
@@ -195,12 +196,16 @@ func (p *Printer) logLine(t time.Time, service, instance string, s supervisor.St
 // Request prints an access line: method, path, status, size and latency.
 func (p *Printer) Request(r supervisor.Request) {
 	o := r.Outcome
-	text := fmt.Sprintf("%s %s %d %s %s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency))
+	route := ""
+	if o.Route != "" {
+		route = " [" + o.Route + "]" // the handler or dispatch rule that matched
+	}
+	text := fmt.Sprintf("%s %s %d %s %s%s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 	if p.format == JSONFormat {
 		p.writeJSON(jsonLine{
 			Time: o.Start, Service: o.Service, Instance: o.Instance, Stream: "request", Line: text,
 			Method: o.Method, Path: o.Path, Status: o.Status, Bytes: o.Bytes,
-			LatencyMS: float64(o.Latency.Microseconds()) / 1000,
+			LatencyMS: float64(o.Latency.Microseconds()) / 1000, Route: o.Route,
 		})
 		return
 	}
@@ -208,8 +213,8 @@ func (p *Printer) Request(r supervisor.Request) {
 	if class := o.Status / 100; class >= 1 && class <= 5 {
 		status = p.status[class].Render(status)
 	}
-	fmt.Fprintf(p.w, "%s [request] %s %s %s %s %s\n", p.prefix(o.Service, o.Instance),
-		o.Method, o.Path, status, formatBytes(o.Bytes), FormatLatency(o.Latency))
+	fmt.Fprintf(p.w, "%s [request] %s %s %s %s %s%s\n", p.prefix(o.Service, o.Instance),
+		o.Method, o.Path, status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 }
 
 // Note prints one of appdeck's own lines, such as where a service listens.
