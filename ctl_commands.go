@@ -73,7 +73,7 @@ func (c *ctlRun) printStatus(services []admin.Service) {
 		for _, in := range s.Instances {
 			fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\t%d/%d\t%d\t%.1f\t%s\t%d\t%s\t%s\n", in.Service, in.ID, in.State,
 				orDash(itoa(in.PID)), orDash(itoa(in.Port)), in.InFlight, in.Capacity, in.Total, in.RPS,
-				orDash(latency(in.P50MS)), in.Restarts, orDash(upFor(in.StartedAt)), instanceNote(in))
+				orDash(latency(in.P50MS)), in.Restarts, orDash(upFor(in.StartedAt)), in.Note("; "))
 		}
 	}
 	tw.Flush()
@@ -104,20 +104,6 @@ func serviceNote(s admin.Service) string {
 		return "build failed: " + s.BuildError + " (see appdeck ctl logs " + s.Name + ")"
 	}
 	return ""
-}
-
-func instanceNote(in admin.Instance) string {
-	var parts []string
-	if in.Reason != "" {
-		parts = append(parts, in.Reason)
-	}
-	if !in.NextTry.IsZero() {
-		parts = append(parts, "next try in "+time.Until(in.NextTry).Round(100*time.Millisecond).String())
-	}
-	if in.LastError != "" {
-		parts = append(parts, "last error: "+in.LastError)
-	}
-	return strings.Join(parts, "; ")
 }
 
 func itoa(n int) string {
@@ -427,7 +413,7 @@ func notReady(s admin.Service) string {
 	for _, in := range s.Instances {
 		if in.State != admin.Ready && in.State != "stopped" {
 			desc := in.Service + "/" + in.ID + " is " + in.State
-			if note := instanceNote(in); note != "" {
+			if note := in.Note("; "); note != "" {
 				desc += " (" + note + ")"
 			}
 			not = append(not, desc)

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -16,7 +15,6 @@ var pageHTML string
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"symbol": stateSymbol,
 	"uptime": uptime,
-	"note":   note,
 }).Parse(pageHTML))
 
 type pageData struct {
@@ -64,19 +62,4 @@ func uptime(started time.Time) string {
 		return d.Truncate(time.Minute).String()
 	}
 	return d.Truncate(time.Hour).String()
-}
-
-// note says what is worth knowing about an instance beyond its state.
-func note(in Instance) string {
-	var parts []string
-	if in.Reason != "" {
-		parts = append(parts, in.Reason)
-	}
-	if !in.NextTry.IsZero() {
-		parts = append(parts, "next try in "+time.Until(in.NextTry).Round(100*time.Millisecond).String())
-	}
-	if in.LastError != "" {
-		parts = append(parts, "last error: "+in.LastError)
-	}
-	return strings.Join(parts, " · ")
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/appdeck/appdeck/supervisor"
@@ -46,6 +47,23 @@ type Instance struct {
 	CPU       float64   `json:"cpu"` // percent of one core
 	RSS       int64     `json:"rss"` // resident memory, bytes
 	LastError string    `json:"last_error,omitempty"`
+}
+
+// Note says what is worth knowing about an instance beyond its state: why
+// it is in it, when the next try comes, its last error; parts joined by sep,
+// so the status page and appdeck ctl each read well.
+func (in Instance) Note(sep string) string {
+	var parts []string
+	if in.Reason != "" {
+		parts = append(parts, in.Reason)
+	}
+	if !in.NextTry.IsZero() {
+		parts = append(parts, "next try in "+time.Until(in.NextTry).Round(100*time.Millisecond).String())
+	}
+	if in.LastError != "" {
+		parts = append(parts, "last error: "+in.LastError)
+	}
+	return strings.Join(parts, sep)
 }
 
 // Ready is the state of an instance in rotation.
