@@ -1,6 +1,9 @@
 package common
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // KeyMap is every binding of the dashboard. Help is generated from it, so
 // a binding that is not here does not exist.
@@ -70,6 +73,29 @@ func DefaultKeys() KeyMap {
 		Yes: bind("y/enter", "confirm", "y", "Y", "enter"),
 		No:  bind("n/esc", "cancel", "n", "N", "esc"),
 	}
+}
+
+// Move applies msg when it is a movement key, the same in every pane: up
+// and down step one row, the page keys page rows, top and bottom jump to
+// the ends. It reports whether msg was a movement key.
+func (k KeyMap) Move(msg tea.KeyMsg, page int, step func(n int), top, bottom func()) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		step(-1)
+	case key.Matches(msg, k.Down):
+		step(1)
+	case key.Matches(msg, k.PageUp):
+		step(-page)
+	case key.Matches(msg, k.PageDown):
+		step(page)
+	case key.Matches(msg, k.Top):
+		top()
+	case key.Matches(msg, k.Bottom):
+		bottom()
+	default:
+		return false
+	}
+	return true
 }
 
 // Group is a titled list of bindings, a column of the help overlay.

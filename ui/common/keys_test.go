@@ -1,9 +1,11 @@
 package common
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // TestNoKeyDoesTwoThingsInOnePane checks every pane's live bindings, and
@@ -49,6 +51,29 @@ func TestEveryBindingIsInHelp(t *testing.T) {
 	for _, b := range all {
 		if !inHelp[b.Help().Desc] {
 			t.Errorf("%v (%s) is missing from help", b.Keys(), b.Help().Desc)
+		}
+	}
+}
+
+func TestMoveKeys(t *testing.T) {
+	k := DefaultKeys()
+	for _, c := range []struct {
+		msg  tea.KeyMsg
+		want string
+	}{
+		{tea.KeyMsg{Type: tea.KeyUp}, "step -1"},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")}, "step 1"},
+		{tea.KeyMsg{Type: tea.KeyPgUp}, "step -7"},
+		{tea.KeyMsg{Type: tea.KeyCtrlD}, "step 7"},
+		{tea.KeyMsg{Type: tea.KeyHome}, "top"},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G")}, "bottom"},
+		{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}, ""},
+	} {
+		var got string
+		ok := k.Move(c.msg, 7, func(n int) { got = fmt.Sprintf("step %d", n) },
+			func() { got = "top" }, func() { got = "bottom" })
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Move(%q) did %q (%v), want %q", c.msg.String(), got, ok, c.want)
 		}
 	}
 }

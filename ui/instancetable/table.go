@@ -203,20 +203,10 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 		m.rebuild()
 		return m, cmd, true
 	}
-	page := max(m.h-2, 1)
+	if k.Move(msg, max(m.h-2, 1), m.Move, func() { m.Select(0) }, func() { m.Select(len(m.rows) - 1) }) {
+		return m, nil, true
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		m.Move(-1)
-	case key.Matches(msg, k.Down):
-		m.Move(1)
-	case key.Matches(msg, k.PageUp):
-		m.Move(-page)
-	case key.Matches(msg, k.PageDown):
-		m.Move(page)
-	case key.Matches(msg, k.Top):
-		m.Select(0)
-	case key.Matches(msg, k.Bottom):
-		m.Select(len(m.rows) - 1)
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		return m, m.input.Focus(), true

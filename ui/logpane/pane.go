@@ -216,21 +216,12 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 		return m.typeSearch(msg)
 	}
 	k := m.ctx.Keys
-	page := max(m.bodyHeight()-1, 1)
+	if k.Move(msg, max(m.bodyHeight()-1, 1), m.Scroll, m.top, func() { m.follow, m.ends = true, nil }) {
+		m.Refresh()
+		return m, nil, true
+	}
 	var cmd tea.Cmd
 	switch {
-	case key.Matches(msg, k.Up):
-		m.Scroll(-1)
-	case key.Matches(msg, k.Down):
-		m.Scroll(1)
-	case key.Matches(msg, k.PageUp):
-		m.Scroll(-page)
-	case key.Matches(msg, k.PageDown):
-		m.Scroll(page)
-	case key.Matches(msg, k.Top):
-		m.top()
-	case key.Matches(msg, k.Bottom):
-		m.follow, m.ends = true, nil
 	case key.Matches(msg, k.Follow):
 		if m.follow {
 			m.follow, m.ends = false, m.newest()

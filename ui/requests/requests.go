@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/appdeck/appdeck/supervisor"
@@ -84,25 +83,9 @@ func (m Model) bodyHeight() int { return max(m.h-1, 0) }
 
 // Update handles movement keys while the pane has focus.
 func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
-	k := m.ctx.Keys
-	page := max(m.bodyHeight()-1, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		m.Scroll(-1)
-	case key.Matches(msg, k.Down):
-		m.Scroll(1)
-	case key.Matches(msg, k.PageUp):
-		m.Scroll(-page)
-	case key.Matches(msg, k.PageDown):
-		m.Scroll(page)
-	case key.Matches(msg, k.Top):
-		m.Scroll(-len(m.items))
-	case key.Matches(msg, k.Bottom):
-		m.back = 0
-	default:
-		return m, nil, false
-	}
-	return m, nil, true
+	ok := m.ctx.Keys.Move(msg, max(m.bodyHeight()-1, 1), m.Scroll,
+		func() { m.Scroll(-len(m.items)) }, func() { m.back = 0 })
+	return m, nil, ok
 }
 
 // Scroll moves n rows, up when negative.
