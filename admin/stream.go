@@ -153,30 +153,42 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 	keep := func(e supervisor.LogEntry) bool { return e.Time.Compare(q.since) >= 0 }
 	cur := supervisor.NewLogCursor(s.opts.Sup, service, instance)
 	cur.Tail(q.tail) // each log's last lines hold the last lines of all of them
-	backlog := lastN(filter(cur.Read(math.MaxInt32), keep), q.tail)
-	if !q.follow {
-		out := make([]LogLine, 0, len(backlog))
-		for _, e := range backlog {
-			out = append(out, logLineOf(e))
+	read := func() []supervisor.LogEntry { return filter(cur.Read(math.MaxInt32), keep) }
+	serveItems(s, w, r, q.follow, "log", lastN(read(), q.tail), read, func(e supervisor.LogEntry) (LogLine, uint64) {
+		return logLineOf(e), 0
+	})
+	return nil
+}
+
+// serveItems answers a log or request list: the backlog as a JSON array,
+// or with follow as server-sent events named event, then each tick what
+// read returns. wire gives an item's JSON and its event id (0: none).
+func serveItems[T, W any](s *Server, w http.ResponseWriter, r *http.Request, follow bool, event string,
+	backlog []T, read func() []T, wire func(T) (W, uint64)) {
+	if !follow {
+		out := make([]W, 0, len(backlog))
+		for _, it := range backlog {
+			v, _ := wire(it)
+			out = append(out, v)
 		}
 		writeJSON(w, http.StatusOK, out)
-		return nil
+		return
 	}
 	e, err := startSSE(w)
 	if err != nil {
-		return nil
+		return
 	}
 	s.follow(r.Context(), e, func() (bool, error) {
-		for _, l := range backlog {
-			if err := e.send("log", 0, logLineOf(l)); err != nil {
+		for _, it := range backlog {
+			v, id := wire(it)
+			if err := e.send(event, id, v); err != nil {
 				return true, err
 			}
 		}
 		sent := len(backlog) > 0
-		backlog = filter(cur.Read(math.MaxInt32), keep)
+		backlog = read()
 		return sent, nil
 	})
-	return nil
 }
 
 func filter[T any](items []T, keep func(T) bool) []T {
@@ -226,28 +238,8 @@ func (s *Server) requests(w http.ResponseWriter, r *http.Request) error {
 		}
 		return filter(rs, keep)
 	}
-	backlog := lastN(read(), q.tail)
-	if !q.follow {
-		out := make([]Request, 0, len(backlog))
-		for _, rq := range backlog {
-			out = append(out, requestOf(rq))
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-	e, err := startSSE(w)
-	if err != nil {
-		return nil
-	}
-	s.follow(r.Context(), e, func() (bool, error) {
-		for _, rq := range backlog {
-			if err := e.send("request", rq.Seq, requestOf(rq)); err != nil {
-				return true, err
-			}
-		}
-		sent := len(backlog) > 0
-		backlog = read()
-		return sent, nil
+	serveItems(s, w, r, q.follow, "request", lastN(read(), q.tail), read, func(rq supervisor.Request) (Request, uint64) {
+		return requestOf(rq), rq.Seq
 	})
 	return nil
 }
