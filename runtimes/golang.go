@@ -74,7 +74,7 @@ func goBuildArgs(svc *config.Service, bin string) ([]string, error) {
 	if svc.Main != "" {
 		pkg = "./" + filepath.ToSlash(filepath.Clean(svc.Main))
 	}
-	if findUp(svc.Dir, "go.mod") != "" {
+	if ModuleRoot(svc.Dir) != "" {
 		return append(args, pkg), nil
 	}
 	files, err := filepath.Glob(filepath.Join(svc.Dir, filepath.FromSlash(pkg), "*.go"))
@@ -107,8 +107,8 @@ func goFingerprint(svc *config.Service, goTool string, args []string) (string, e
 		f.add(k + "=" + os.Getenv(k))
 	}
 	dirs := []string{svc.Dir}
-	if mod := findUp(svc.Dir, "go.mod"); mod != "" {
-		dirs = append([]string{filepath.Dir(mod)}, localDirs(mod)...)
+	if root := ModuleRoot(svc.Dir); root != "" {
+		dirs = append([]string{root}, localDirs(filepath.Join(root, "go.mod"))...)
 	}
 	if work := goWork(svc.Dir); work != "" {
 		f.stat(work)
@@ -178,6 +178,16 @@ func localDirs(file string) []string {
 		}
 	}
 	return dirs
+}
+
+// ModuleRoot returns the directory of the Go module dir belongs to: the
+// nearest directory at or above dir holding a go.mod, or "" outside any
+// module.
+func ModuleRoot(dir string) string {
+	if mod := findUp(dir, "go.mod"); mod != "" {
+		return filepath.Dir(mod)
+	}
+	return ""
 }
 
 // findUp returns the path of name in dir or the nearest parent that has

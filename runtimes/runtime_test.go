@@ -239,6 +239,25 @@ replace (
 	}
 }
 
+func TestModuleRoot(t *testing.T) {
+	dir := t.TempDir()
+	svc := filepath.Join(dir, "services", "api")
+	if err := os.MkdirAll(svc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := ModuleRoot(svc); got != "" {
+		t.Errorf("outside a module: %q, want \"\"", got)
+	}
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/a\n"), 0o644)
+	if got := ModuleRoot(svc); got != dir {
+		t.Errorf("below go.mod: %q, want %q", got, dir)
+	}
+	os.WriteFile(filepath.Join(svc, "go.mod"), []byte("module example.com/api\n"), 0o644)
+	if got := ModuleRoot(svc); got != svc {
+		t.Errorf("nested module: %q, want %q", got, svc)
+	}
+}
+
 func requireGo(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go is not installed")

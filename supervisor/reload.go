@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/appdeck/appdeck/runtimes"
 )
 
 // alwaysIgnored are names never watched, whatever skip_files says: version
@@ -87,26 +89,11 @@ func within(path, dir string) bool {
 func (s *Service) watchRoots() []string {
 	roots := []string{s.cfg.Dir}
 	if s.rt.Name() == "go" {
-		if mod := moduleRoot(s.cfg.Dir); mod != "" && mod != s.cfg.Dir {
+		if mod := runtimes.ModuleRoot(s.cfg.Dir); mod != "" && mod != s.cfg.Dir {
 			roots = append(roots, mod)
 		}
 	}
 	return roots
-}
-
-// moduleRoot returns the nearest directory at or above dir holding a
-// go.mod, or "".
-func moduleRoot(dir string) string {
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }
 
 // watchFiles watches the service's files until ctx ends and reloads the
