@@ -19,10 +19,11 @@ import (
 // backendPool keeps idle keep-alive connections to one instance, as many
 // as the instance serves requests at once, most recently used first.
 type backendPool struct {
-	addr string
-	max  int
-	mu   sync.Mutex
-	idle []*backendConn
+	addr   string
+	max    int
+	mu     sync.Mutex
+	idle   []*backendConn
+	closed bool // keep nothing: the instance's process is done
 }
 
 type backendConn struct {
@@ -58,12 +59,23 @@ func (p *backendPool) dial() (*backendConn, error) {
 
 func (p *backendPool) put(bc *backendConn) {
 	p.mu.Lock()
-	if len(p.idle) < max(p.max, 1) {
+	if !p.closed && len(p.idle) < max(p.max, 1) {
 		p.idle = append(p.idle, bc)
 		bc = nil
 	}
 	p.mu.Unlock()
 	if bc != nil {
+		bc.c.Close()
+	}
+}
+
+// close closes the idle connections; one in use closes when it comes back.
+func (p *backendPool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, bc := range idle {
 		bc.c.Close()
 	}
 }

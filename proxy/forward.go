@@ -23,6 +23,7 @@ type Forwarder struct {
 	addr    string
 	explain func() string
 	rp      *httputil.ReverseProxy
+	tr      *http.Transport // rp's
 	conns   backendPool
 }
 
@@ -31,7 +32,7 @@ type Forwarder struct {
 // requests. When the instance fails to answer, explain tells why (the
 // process exited, its last stderr lines), for the 502 page.
 func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
-	f := &Forwarder{addr: addr, explain: explain, conns: backendPool{addr: addr, max: capacity}}
+	f := &Forwarder{addr: addr, explain: explain, tr: newTransport(capacity), conns: backendPool{addr: addr, max: capacity}}
 	target := &url.URL{Scheme: "http", Host: addr}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -45,7 +46,7 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 			}
 			fc.id.set(pr.Out.Header, true)
 		},
-		Transport:  newTransport(capacity),
+		Transport:  f.tr,
 		BufferPool: bufferPool{},
 		// Flush every write, as the fast path does: the client sees what
 		// the instance sent even when the instance fails mid-body.
@@ -54,6 +55,17 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { contextOf(r).failed(w, r, err, f.explain) },
 	}
 	return f
+}
+
+// Close drops the connections f keeps alive to the instance, for when its
+// process is done: the idle ones at once, and one still carrying a fast
+// path request when that request ends. (A general path connection busy at
+// Close goes back to the Transport, which closes it when the instance's
+// end closes; only the fast path's pool never reads its idle connections.)
+// Close may be called more than once.
+func (f *Forwarder) Close() {
+	f.conns.close()
+	f.tr.CloseIdleConnections()
 }
 
 // forwardContext is what the general path needs to know about a request

@@ -1,11 +1,14 @@
 package supervisor
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +84,64 @@ func front(t *testing.T, sup *Supervisor, service string) string {
 	srv := httptest.NewServer(rt.Handler(service))
 	t.Cleanup(func() { srv.Close(); rt.Close() })
 	return srv.URL
+}
+
+// fastFront serves a service on its own port through the front server
+// appdeck runs (proxy.Server: its fast path first), and returns the URL.
+func fastFront(t *testing.T, sup *Supervisor, service string) string {
+	t.Helper()
+	rt, err := proxy.New(proxy.Options{App: sup.opts.App, Pool: sup.Pool, Record: sup.Record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rt.NewServer(service)
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		rt.Close()
+	})
+	return "http://" + l.Addr().String()
+}
+
+// connsTo counts this process's open TCP connections to port: sockets it
+// holds whatever their state, so one the peer closed but appdeck never
+// did counts too.
+func connsTo(t *testing.T, port int) int {
+	t.Helper()
+	held := map[string]bool{}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil {
+			if inode, ok := strings.CutPrefix(l, "socket:["); ok {
+				held[strings.TrimSuffix(inode, "]")] = true
+			}
+		}
+	}
+	n := 0
+	for _, table := range []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+		b, _ := os.ReadFile(table)
+		for _, line := range strings.Split(string(b), "\n") {
+			// sl local_address rem_address st ... inode (field 9)
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			_, rport, _ := strings.Cut(f[2], ":")
+			if p, err := strconv.ParseUint(rport, 16, 16); err == nil && int(p) == port && held[f[9]] {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // fetch GETs url and returns the status and body; a transport error is

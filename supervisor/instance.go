@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,7 +62,7 @@ type generation struct {
 	port      int       // guarded by svc.mu once the process runs
 	startedAt time.Time
 	// Guarded by svc.mu.
-	handler  http.Handler // set once the process is ready
+	fwd      *proxy.Forwarder // set once the process is ready
 	inflight int
 }
 
@@ -517,9 +516,15 @@ func (in *Instance) adopt(g *generation, reason string) {
 // setReady puts g in rotation as the instance's process.
 func (in *Instance) setReady(g *generation, reason string) {
 	addr := net.JoinHostPort(instanceHost, strconv.Itoa(g.port))
-	h := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), func() string { return in.explain(g) })
+	fwd := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), func() string { return in.explain(g) })
+	// Whichever way the process ends (crash, stop, kill, or replaced and
+	// drained), the connections kept alive to it go with it.
+	in.background(func() {
+		<-g.proc.done
+		fwd.Close()
+	})
 	in.svc.mu.Lock()
-	g.handler, in.cur = h, g
+	g.fwd, in.cur = fwd, g
 	// Waiters may take the new process's room even when the state does
 	// not change (a replace, from ready to ready).
 	in.svc.stateChangedLocked()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,6 +53,42 @@ func TestCrashMidRequestAnswers502WithStderrAndRestarts(t *testing.T) {
 	if got := strings.Join(path, " "); !strings.Contains(got, "ready crashed backoff starting") {
 		t.Errorf("history %q lacks the crash and restart", got)
 	}
+	if code, body := fetch(url + "/"); code != 200 {
+		t.Errorf("after the restart: %d %s", code, body)
+	}
+}
+
+// TestReplacedProcessLeavesNoConnections checks that the connections the
+// front keeps alive to a process are closed once a restart has replaced it
+// and it has drained: the fast path's pool never reads an idle connection,
+// so without Close each would stay open after the process is gone, until
+// a garbage collection finalizes it; the test turns collection off so
+// that only Close can close them.
+func TestReplacedProcessLeavesNoConnections(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	svc, _ := pyService(t, "web", manual(1))
+	sup := newSupervisor(t, Options{}, svc)
+	url := fastFront(t, sup, "web")
+	waitFor(t, "ready", 20*time.Second, stateIs(sup, "web", "0", Ready))
+	old := instanceInfo(sup, "web", "0")
+	var wg sync.WaitGroup
+	for range 4 { // at once, so that the pool keeps more than one
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, body := fetch(url + "/?ms=50"); code != 200 {
+				t.Errorf("before the restart: %d %s", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "connections kept alive to the instance", 10*time.Second, func() bool { return connsTo(t, old.Port) > 0 })
+	if err := sup.Restart("web", "0"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the old process gone", 10*time.Second, func() bool { return !alive(old.PID) })
+	waitFor(t, fmt.Sprintf("no connection left to the old port %d", old.Port), 10*time.Second,
+		func() bool { return connsTo(t, old.Port) == 0 })
 	if code, body := fetch(url + "/"); code != 200 {
 		t.Errorf("after the restart: %d %s", code, body)
 	}

@@ -112,7 +112,7 @@ func (s *Service) pickLocked() *Instance {
 	var best *Instance
 	for _, in := range s.instances {
 		g := in.cur
-		if in.state != Ready || in.retiring || g == nil || g.handler == nil || g.inflight >= limit {
+		if in.state != Ready || in.retiring || g == nil || g.fwd == nil || g.inflight >= limit {
 			continue
 		}
 		if best == nil || (pack && g.inflight > best.cur.inflight) || (!pack && g.inflight < best.cur.inflight) {
@@ -130,7 +130,7 @@ func (s *Service) leaseLocked(in *Instance) *proxy.Lease {
 	in.idleSince = time.Time{}
 	s.notifyLocked() // the scaler keeps idle instances beyond the load
 	start := time.Now()
-	return &proxy.Lease{Handler: g.handler, Instance: in.ID, Done: func(o proxy.Outcome) {
+	return &proxy.Lease{Handler: g.fwd, Instance: in.ID, Done: func(o proxy.Outcome) {
 		now := time.Now()
 		s.mu.Lock()
 		in.load.count(now, o.Status, now.Sub(start))
