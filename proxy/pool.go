@@ -26,7 +26,8 @@ type Lease struct {
 	// Instance names the instance, for request records.
 	Instance string
 	// Done returns the capacity and reports how the request went. It is
-	// called exactly once.
+	// called exactly once, and the lease is not used after it: the pool
+	// may reuse it for another request.
 	Done func(Outcome)
 }
 

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
 )
 
 // BenchmarkExecToReady measures what appdeck adds to a process's own
@@ -103,5 +105,62 @@ func startDirect(b *testing.B, bin string) time.Duration {
 			b.Fatal("the example never listened")
 		}
 		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// BenchmarkLease measures what the pool adds to every request: Acquire
+// and the lease's Done on a ready instance, with no HTTP, one request at a
+// time and from parallel goroutines (within the instance's capacity), for
+// a manual-scaling service and an automatic one whose scaler follows
+// every request:
+//
+//	go test -run X -bench Lease -benchmem ./supervisor
+func BenchmarkLease(b *testing.B) {
+	requireTools(b, "python3")
+	for _, sc := range []struct {
+		name    string
+		scaling config.Scaling
+	}{
+		{"manual", manual(1)},
+		{"automatic", config.Scaling{Kind: config.Automatic, Automatic: config.AutomaticScaling{
+			MaxConcurrentRequests: 64, MinInstances: 1, MaxInstances: 1, MaxIdleInstances: 1000}}},
+	} {
+		b.Run(sc.name, func(b *testing.B) {
+			svc := &config.Service{Name: "web", Runtime: "custom", Dir: b.TempDir(), Entrypoint: pyServer, Scaling: sc.scaling}
+			sup, err := New(Options{App: &config.App{Services: []*config.Service{svc}}, CacheDir: b.TempDir(),
+				Grace: 2 * time.Second, ReadyTimeout: 20 * time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sup.Start()
+			defer sup.Stop()
+			for deadline := time.Now().Add(20 * time.Second); instanceInfo(sup, "web", "0").State != Ready; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					b.Fatal("the instance never became ready")
+				}
+			}
+			pool := sup.Pool("web")
+			lease := func() {
+				l, err := pool.Acquire(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.Done(proxy.Outcome{Status: 200})
+			}
+			b.Run("serial", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					lease()
+				}
+			})
+			b.Run("parallel", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						lease()
+					}
+				})
+			})
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
 )
 
 func TestCrashMidRequestAnswers502WithStderrAndRestarts(t *testing.T) {
@@ -371,4 +373,55 @@ func readLog(sup *Supervisor, service, id string) string {
 		b.WriteString(l.Text + "\n")
 	}
 	return b.String()
+}
+
+// TestRoomGoesToWaitersInArrivalOrder checks that when every slot of an
+// instance is taken, each slot given back goes to the request that has
+// waited longest.
+func TestRoomGoesToWaitersInArrivalOrder(t *testing.T) {
+	requireTools(t, "python3")
+	sup := newTestSupervisor(t, 2*time.Second, &config.Service{Name: "web", Entrypoint: pyServer, Scaling: manual(1)})
+	waitFor(t, "ready", 20*time.Second, stateIs(sup, "web", "0", Ready))
+	svc := sup.service("web")
+	var held []*proxy.Lease
+	for range svc.cfg.Capacity() {
+		l, err := svc.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, l)
+	}
+	waiting := func() int {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		return svc.waiters.Len()
+	}
+	const waiters = 5
+	type turn struct {
+		waiter int
+		lease  *proxy.Lease
+	}
+	got := make(chan turn, waiters)
+	for i := range waiters {
+		go func() {
+			l, err := svc.Acquire(context.Background())
+			if err != nil {
+				t.Errorf("waiter %d: %v", i, err)
+			}
+			got <- turn{i, l}
+		}()
+		waitFor(t, fmt.Sprintf("waiter %d in line", i), 10*time.Second, func() bool { return waiting() == i+1 })
+	}
+	for i := range waiters {
+		held[i].Done(proxy.Outcome{Status: 200})
+		tn := <-got
+		if tn.waiter != i || tn.lease == nil {
+			t.Fatalf("slot %d went to waiter %d, want %d", i, tn.waiter, i)
+		}
+		held[i] = tn.lease // kept until the end, so that it frees no slot
+	}
+	for _, l := range held {
+		l.Done(proxy.Outcome{Status: 200})
+	}
+	waitFor(t, "every slot back", 10*time.Second, func() bool { return instanceInfo(sup, "web", "0").InFlight == 0 })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/appdeck/appdeck/config"
@@ -63,7 +64,7 @@ func (s *Service) Acquire(ctx context.Context) (*proxy.Lease, error) {
 		case <-ctx.Done():
 			s.mu.Lock()
 			if w.lease != nil { // handed over as the client left: give it back
-				s.unleaseLocked(w.in, w.g)
+				s.unleaseLocked(w.in, w.g, time.Now())
 			} else {
 				s.waiters.Remove(elem)
 				s.notifyLocked()
@@ -122,6 +123,30 @@ func (s *Service) pickLocked() *Instance {
 	return best
 }
 
+// lease is the supervisor's side of a proxy.Lease: what its Done gives
+// back. Leases are recycled, Done bound once, so that a request allocates
+// nothing here; proxy.Lease says a lease is not used after Done.
+type lease struct {
+	proxy.Lease
+	s     *Service
+	in    *Instance
+	g     *generation
+	start time.Time
+}
+
+var leases = sync.Pool{New: func() any { return new(lease) }}
+
+func (l *lease) done(o proxy.Outcome) {
+	now := time.Now()
+	s, in := l.s, l.in
+	s.mu.Lock()
+	in.load.count(now, o.Status, now.Sub(l.start))
+	s.unleaseLocked(in, l.g, now)
+	s.mu.Unlock()
+	l.Handler, l.s, l.in, l.g = nil, nil, nil, nil
+	leases.Put(l)
+}
+
 // leaseLocked reserves room on in's current process for one request.
 func (s *Service) leaseLocked(in *Instance) *proxy.Lease {
 	g := in.cur
@@ -129,22 +154,21 @@ func (s *Service) leaseLocked(in *Instance) *proxy.Lease {
 	in.inflight++
 	in.idleSince = time.Time{}
 	s.notifyLocked() // the scaler keeps idle instances beyond the load
-	start := time.Now()
-	return &proxy.Lease{Handler: g.fwd, Instance: in.ID, Done: func(o proxy.Outcome) {
-		now := time.Now()
-		s.mu.Lock()
-		in.load.count(now, o.Status, now.Sub(start))
-		s.unleaseLocked(in, g)
-		s.mu.Unlock()
-	}}
+	l := leases.Get().(*lease)
+	if l.Done == nil {
+		l.Done = l.done // once per lease, not per request
+	}
+	l.Handler, l.Instance = g.fwd, in.ID
+	l.s, l.in, l.g, l.start = s, in, g, time.Now()
+	return &l.Lease
 }
 
 // unleaseLocked returns room taken by leaseLocked and hands it on.
-func (s *Service) unleaseLocked(in *Instance, g *generation) {
+func (s *Service) unleaseLocked(in *Instance, g *generation, now time.Time) {
 	g.inflight--
 	in.inflight--
 	if in.inflight == 0 {
-		in.idleSince = time.Now()
+		in.idleSince = now
 	}
 	s.dispatchLocked()
 	s.notifyLocked()

@@ -17,7 +17,7 @@ func (s *Service) autoscale(ctx context.Context) {
 		s.mu.Lock()
 		now := time.Now()
 		in := s.scaleInputLocked(now)
-		wake := s.changed
+		wake := s.changedLocked()
 		s.mu.Unlock()
 		d := decide(in)
 		s.apply(ctx, d)

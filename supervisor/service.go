@@ -44,9 +44,12 @@ type Service struct {
 	errPage   http.Handler
 	waiters   list.List // of *waiter, oldest first
 	watching  bool
-	// changed is closed and replaced whenever instance state or load
-	// changes; avail only when what a waiting request can get changes
-	// (states, builds), so that waiters do not wake per request.
+	// changed, once someone waits for it (changedLocked: the scaler, a
+	// drain), is closed at the next change of instance state or load; a
+	// change nobody waits for, such as most requests ending, costs
+	// nothing. avail is closed and replaced only when what a waiting
+	// request can get changes (states, builds), so that waiters do not
+	// wake per request.
 	changed chan struct{}
 	avail   chan struct{}
 }
@@ -60,9 +63,8 @@ func newService(sup *Supervisor, cfg *config.Service) (*Service, error) {
 	}
 	s := &Service{
 		Name: cfg.Name, cfg: cfg, rt: rt, sup: sup,
-		Logs:    NewLogBuffer(sup.opts.LogLines),
-		changed: make(chan struct{}),
-		avail:   make(chan struct{}),
+		Logs:  NewLogBuffer(sup.opts.LogLines),
+		avail: make(chan struct{}),
 	}
 	sup.attachLogFile(s.Logs, cfg.Name, "")
 	return s, nil
@@ -307,10 +309,21 @@ func (s *Service) replaceAll(reason string) error {
 	return <-errs
 }
 
+// changedLocked returns a channel closed at the next change. s.mu must be
+// held.
+func (s *Service) changedLocked() <-chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
 // notifyLocked wakes everyone waiting for a change. s.mu must be held.
 func (s *Service) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 }
 
 // stateChangedLocked wakes waiting requests as well, and hands them any
@@ -328,7 +341,7 @@ func (s *Service) waitIdle(g *generation, max time.Duration) {
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		n, wait := g.inflight, s.changed
+		n, wait := g.inflight, s.changedLocked()
 		s.mu.Unlock()
 		if n == 0 {
 			return

@@ -19,9 +19,10 @@ const (
 // second, plus their sum, so that a summary costs one pass over the
 // buckets however many seconds are busy.
 type latencyWindow struct {
-	slots [windowSeconds]*latencySlot // allocated on first use
-	sum   [latencyBuckets]uint32
-	n     int
+	slots   [windowSeconds]*latencySlot // allocated on first use
+	sum     [latencyBuckets]uint32
+	n       int
+	expired int64 // the Unix second of the last expire: once a second is enough
 }
 
 type latencySlot struct {
@@ -66,7 +67,11 @@ func (w *latencyWindow) add(now time.Time, d time.Duration) {
 
 // expire drops the seconds that have left the window.
 func (w *latencyWindow) expire(now time.Time) {
-	oldest := now.Unix() - windowSeconds
+	if now.Unix() == w.expired {
+		return
+	}
+	w.expired = now.Unix()
+	oldest := w.expired - windowSeconds
 	for _, s := range w.slots {
 		if s != nil && s.sec <= oldest {
 			w.drop(s)
