@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appdeck/appdeck/supervisor"
 )
 
 func TestInstanceNote(t *testing.T) {
@@ -18,5 +21,26 @@ func TestInstanceNote(t *testing.T) {
 	}
 	if got := (Instance{}).Note("; "); got != "" {
 		t.Errorf("Note of a plain instance = %q, want empty", got)
+	}
+}
+
+// TestEventStateOnlyForStateChanges checks that only a state event names
+// a state: supervisor.Event.State is meaningless (its zero value, starting)
+// for the other kinds.
+func TestEventStateOnlyForStateChanges(t *testing.T) {
+	for _, k := range []supervisor.EventKind{supervisor.StateChanged, supervisor.BuildStarted, supervisor.BuildSucceeded,
+		supervisor.BuildFailedEvent, supervisor.Notice, supervisor.Scaling, supervisor.Changed} {
+		b, err := json.Marshal(eventOf(supervisor.Event{Kind: k, Service: "default", Instance: "0", Reason: "why"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		state, has := got["state"]
+		if want := k == supervisor.StateChanged; has != want || (want && state != "starting") {
+			t.Errorf("kind %v: %s", k, b)
+		}
 	}
 }

@@ -26,7 +26,7 @@ type Event struct {
 	Kind     EventKind
 	Service  string
 	Instance string // "" for service-wide events
-	State    State  // for StateChanged
+	State    State  // only for StateChanged; other kinds leave it zero, which reads "starting"
 	Reason   string
 }
 
