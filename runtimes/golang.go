@@ -9,17 +9,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/appdeck/appdeck/config"
 )
 
 // goRuntime builds the service's main package with the local go tool into
 // the cache directory, only when its sources changed, and runs the binary,
-// handing it the port in $PORT.
+// handing it the port in $PORT. Each build of other sources is a binary
+// of its own, named by the sources' fingerprint, so that a build never
+// writes over the binary running instances were launched from.
 type goRuntime struct{ launch }
 
 func (goRuntime) Name() string { return "go" }
+
+// goBinPrefix starts the name of every binary the Go runtime builds.
+const goBinPrefix = "app-"
 
 func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, error) {
 	svc := b.Service
@@ -30,20 +37,34 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
 		return Artifact{}, fmt.Errorf("creating cache directory: %w", err)
 	}
-	bin := filepath.Join(b.CacheDir, "app")
-	art := Artifact{Argv: []string{bin}}
-	args, err := goBuildArgs(svc, bin)
+	pkgs, err := goPackages(svc)
 	if err != nil {
 		return Artifact{}, err
 	}
 	// A fingerprint that cannot be taken (an unreadable directory) only
 	// means building every time; go build reports the real problem.
-	sum, fpErr := goFingerprint(svc, goTool, args)
-	if fpErr == nil && exists(bin) && unchanged(b.CacheDir, "go", sum) {
+	sum, fpErr := goFingerprint(svc, goTool, pkgs)
+	name := strconv.FormatInt(time.Now().UnixNano(), 36)
+	if fpErr == nil {
+		name = sum[:16]
+	}
+	bin := filepath.Join(b.CacheDir, goBinPrefix+name)
+	art := Artifact{Argv: []string{bin}}
+	if fpErr == nil && exists(bin) { // only a finished build has this name
 		fmt.Fprintln(out, "sources unchanged since the last build; not rebuilding")
+		pruneGoBins(b, bin)
 		return art, nil
 	}
-	forget(b.CacheDir, "go")
+	// go build writes into a directory of this build's own, so that a
+	// build stopped halfway, or another one at the same time, leaves no
+	// partial binary under a fingerprint's name.
+	tmp, err := os.MkdirTemp(b.CacheDir, ".build-")
+	if err != nil {
+		return Artifact{}, fmt.Errorf("creating build directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	built := filepath.Join(tmp, "app")
+	args := append([]string{"build", "-o", built}, pkgs...)
 	cmdline := "go " + strings.Join(args, " ")
 	fmt.Fprintln(out, cmdline)
 	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{goTool}, args...)...)
@@ -53,41 +74,57 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 		return Artifact{}, &BuildError{Runtime: "Go", Command: cmdline, Output: output}
 	case err != nil:
 		return Artifact{}, fmt.Errorf("running go build: %w", err)
-	case !exists(bin): // go build -o of a package that is not main writes nothing
+	case !exists(built): // go build -o of a package that is not main writes nothing
 		return Artifact{}, &BuildError{Runtime: "Go", Command: cmdline, Output: `Your Go app must use "package main" and must provide a func main().`}
 	}
-	if fpErr == nil {
-		if err := remember(b.CacheDir, "go", sum); err != nil {
-			fmt.Fprintf(out, "warning: %v; the next start rebuilds\n", err)
-		}
+	if err := os.Rename(built, bin); err != nil {
+		return Artifact{}, fmt.Errorf("keeping the binary: %w", err)
 	}
+	pruneGoBins(b, bin)
 	return art, nil
 }
 
-// goBuildArgs builds the service's main package: `main:` from app.yaml, or
-// the service directory. Outside any module (no go.mod above the service)
-// the directory's .go files are named one by one, which the go tool accepts
+// pruneGoBins removes the binaries of earlier builds but bin and the one
+// instances run now. A process still running a removed binary is not
+// affected: its file lives on until it exits.
+func pruneGoBins(b Build, bin string) {
+	running := ""
+	if len(b.Running.Argv) > 0 {
+		running = b.Running.Argv[0]
+	}
+	entries, _ := os.ReadDir(b.CacheDir)
+	for _, e := range entries {
+		p := filepath.Join(b.CacheDir, e.Name())
+		if strings.HasPrefix(e.Name(), goBinPrefix) && p != bin && p != running {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// goPackages names what go build builds: `main:` from app.yaml, or the
+// service directory. Outside any module (no go.mod above the service) the
+// directory's .go files are named one by one, which the go tool accepts
 // without a module.
-func goBuildArgs(svc *config.Service, bin string) ([]string, error) {
-	args := []string{"build", "-o", bin}
+func goPackages(svc *config.Service) ([]string, error) {
 	pkg := "."
 	if svc.Main != "" {
 		pkg = "./" + filepath.ToSlash(filepath.Clean(svc.Main))
 	}
 	if ModuleRoot(svc.Dir) != "" {
-		return append(args, pkg), nil
+		return []string{pkg}, nil
 	}
 	files, err := filepath.Glob(filepath.Join(svc.Dir, filepath.FromSlash(pkg), "*.go"))
 	if err != nil {
 		return nil, err
 	}
+	var args []string
 	for _, f := range files {
 		if !strings.HasSuffix(f, "_test.go") {
 			rel, _ := filepath.Rel(svc.Dir, f)
 			args = append(args, rel)
 		}
 	}
-	if len(args) == 3 {
+	if len(args) == 0 {
 		return nil, &BuildError{Runtime: "Go", Command: "go build",
 			Output: fmt.Sprintf("no .go files in %s: a Go service needs package main with func main()", filepath.Join(svc.Dir, pkg))}
 	}
@@ -97,10 +134,10 @@ func goBuildArgs(svc *config.Service, bin string) ([]string, error) {
 // goFingerprint covers everything go build reads that an edit can change:
 // every file of the module (embedded files too) and of the directories its
 // go.mod replaces modules with or its go.work uses, the go tool itself, the
-// variables that steer it, and the build arguments. Dependencies from the
+// variables that steer it, and the packages built. Dependencies from the
 // module cache are pinned by go.sum, which is part of the module.
-func goFingerprint(svc *config.Service, goTool string, args []string) (string, error) {
-	f := newFingerprint(append([]string{"go", goTool}, args...)...)
+func goFingerprint(svc *config.Service, goTool string, pkgs []string) (string, error) {
+	f := newFingerprint(append([]string{"go", goTool}, pkgs...)...)
 	f.stat(goTool)
 	for _, k := range []string{"GOFLAGS", "GOOS", "GOARCH", "GOAMD64", "CGO_ENABLED", "CC",
 		"CGO_CFLAGS", "CGO_LDFLAGS", "GOEXPERIMENT", "GOTOOLCHAIN", "GOWORK"} {

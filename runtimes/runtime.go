@@ -35,6 +35,10 @@ type Build struct {
 	// between runs; never the user's app directory.
 	CacheDir string
 	Options  Options
+	// Running is the artifact instances run now; zero for the first
+	// build. A build must leave its files in place: until the new build
+	// is applied, a crash-restart launches it.
+	Running Artifact
 }
 
 // Options are the user's choices, from the command line, that change how

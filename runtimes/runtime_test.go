@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,9 +268,17 @@ func requireGo(t *testing.T) {
 // goBuild runs the Go adapter's Build and returns its output.
 func goBuild(t *testing.T, svc *config.Service, cache string) (string, error) {
 	t.Helper()
+	_, out, err := goBuildNext(t, svc, cache, Artifact{})
+	return out, err
+}
+
+// goBuildNext runs the Go adapter's Build while instances run running and
+// returns the artifact and the output.
+func goBuildNext(t *testing.T, svc *config.Service, cache string, running Artifact) (Artifact, string, error) {
+	t.Helper()
 	var out bytes.Buffer
-	_, err := goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache}, &out)
-	return out.String(), err
+	art, err := goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache, Running: running}, &out)
+	return art, out.String(), err
 }
 
 func TestGoBuildsOnlyWhenSourcesChange(t *testing.T) {
@@ -287,15 +296,17 @@ func TestGoBuildsOnlyWhenSourcesChange(t *testing.T) {
 	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir}
 	cache := t.TempDir()
 	const reused = "sources unchanged since the last build; not rebuilding"
+	var last Artifact
 	step := func(what string, wantBuild bool) {
 		t.Helper()
-		out, err := goBuild(t, svc, cache)
+		art, out, err := goBuildNext(t, svc, cache, last)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", what, err, out)
 		}
 		if built := !strings.Contains(out, reused); built != wantBuild {
 			t.Errorf("%s: built=%v, want %v; output:\n%s", what, built, wantBuild, out)
 		}
+		last = art
 	}
 	step("first build", true)
 	step("nothing changed", false)
@@ -311,8 +322,59 @@ func TestGoBuildsOnlyWhenSourcesChange(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
 	touch(".git/index", "x")
 	step("only .git changed", false)
-	os.Remove(filepath.Join(cache, "app"))
+	os.Remove(last.Argv[0])
 	step("the binary is gone", true)
+}
+
+// TestGoBuildLeavesTheRunningBinary checks that a build never writes over
+// the binary instances run (a crash-restart before the new build is
+// applied launches it), and that binaries of older builds go.
+func TestGoBuildLeavesTheRunningBinary(t *testing.T) {
+	requireGo(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/keep\n\ngo 1.22\n"), 0o644)
+	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir}
+	cache := t.TempDir()
+	build := func(msg string, running Artifact) Artifact {
+		t.Helper()
+		p := filepath.Join(dir, "main.go")
+		os.WriteFile(p, []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Print(\""+msg+"\") }\n"), 0o644)
+		later := time.Now().Add(time.Second) // mtime resolution never hides an edit
+		os.Chtimes(p, later, later)
+		art, out, err := goBuildNext(t, svc, cache, running)
+		if err != nil {
+			t.Fatalf("building %q: %v\n%s", msg, err, out)
+		}
+		return art
+	}
+	says := func(art Artifact) string {
+		t.Helper()
+		b, err := exec.Command(art.Argv[0]).Output()
+		if err != nil {
+			t.Fatalf("running %s: %v", art.Argv[0], err)
+		}
+		return string(b)
+	}
+	binaries := func() []string {
+		t.Helper()
+		m, _ := filepath.Glob(filepath.Join(cache, goBinPrefix+"*"))
+		return m
+	}
+	a := build("one", Artifact{})
+	b := build("two", a) // a runs: b is built next to it
+	if a.Argv[0] == b.Argv[0] || says(a) != "one" || says(b) != "two" {
+		t.Fatalf("the build of new sources changed the running binary: %s says %q, %s says %q", a.Argv[0], says(a), b.Argv[0], says(b))
+	}
+	c := build("three", b) // b applied and running: a goes
+	if got := binaries(); len(got) != 2 || !slices.Contains(got, b.Argv[0]) || !slices.Contains(got, c.Argv[0]) {
+		t.Errorf("binaries after the third build %q, want only the running %s and the new %s", got, b.Argv[0], c.Argv[0])
+	}
+	if says(b) != "two" || says(c) != "three" {
+		t.Errorf("%q, %q", says(b), says(c))
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(cache, ".build-*")); len(tmp) > 0 {
+		t.Errorf("build directories left behind: %q", tmp)
+	}
 }
 
 func TestGoBuildErrorKeepsCompilerPositions(t *testing.T) {

@@ -218,15 +218,21 @@ func (s *Service) endBuilding() {
 }
 
 // compile runs the runtime's build step, sending its output to the
-// service log. Instances keep serving the previous build meanwhile.
+// service log. Instances keep serving the previous build meanwhile, and
+// restart on it until this one is published: the runtime leaves its
+// artifact alone.
 func (s *Service) compile(ctx context.Context) buildResult {
 	start := time.Now()
 	var out bytes.Buffer
 	lw := &lineWriter{buf: &out, logs: s.Logs}
+	s.mu.Lock()
+	running := s.art
+	s.mu.Unlock()
 	art, err := s.rt.Build(ctx, runtimes.Build{
 		Service:  s.cfg,
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 		Options:  s.sup.opts.Runtimes,
+		Running:  running,
 	}, lw)
 	lw.flush()
 	return buildResult{art: art, err: err, out: strings.TrimSpace(out.String()), took: time.Since(start)}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -301,4 +302,47 @@ func waitForBody(t *testing.T, url, want string, d time.Duration) {
 		last = fmt.Sprintf("%d %q", code, body)
 		return code == 200 && body == want
 	})
+}
+
+// TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode builds an edit
+// the way the reload loop does before the files are quiet (built, not yet
+// applied), crashes the instance, and checks that the restart runs the
+// build in service, not the one waiting; once applied, the new one serves.
+func TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	writeFile(t, main, goApp("applied"))
+	sup := newTestSupervisor(t, time.Second, &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: manual(1)})
+	waitFor(t, "ready", 60*time.Second, stateIs(sup, "default", "0", Ready))
+	if code, body := get(t, sup, "default"); code != 200 || body != "applied" {
+		t.Fatalf("first build: %d %q", code, body)
+	}
+	writeFile(t, main, goApp("not applied yet"))
+	svc := sup.service("default")
+	waiting := svc.compile(context.Background())
+	if waiting.err != nil {
+		t.Fatalf("building the edit: %v\n%s", waiting.err, waiting.out)
+	}
+	pid := instanceInfo(sup, "default", "0").PID
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the crashed instance back", 60*time.Second, func() bool {
+		in := instanceInfo(sup, "default", "0")
+		return in.State == Ready && in.PID != pid
+	})
+	if code, body := get(t, sup, "default"); code != 200 || body != "applied" {
+		t.Errorf("after a crash before the build was applied: %d %q, want the applied build's answer", code, body)
+	}
+	svc.scaleMu.Lock()
+	svc.publish(waiting)
+	err := svc.replaceAll("files changed")
+	svc.scaleMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, sup, "default"); code != 200 || body != "not applied yet" {
+		t.Errorf("once applied: %d %q", code, body)
+	}
 }
