@@ -21,9 +21,10 @@ type LogSource interface {
 
 // LogCursor reads every line of a selection of logs once, for followers
 // such as the headless printer and the admin API's log stream. It picks up
-// instances as they appear and starts over on an instance that was
-// removed and added again under the same name. It is not safe for
-// concurrent use.
+// instances as they appear, reads what a removed instance wrote after the
+// last Read (its last lines, "stopped" among them) before letting it go,
+// and starts over on an instance added again under the same name. It is
+// not safe for concurrent use.
 type LogCursor struct {
 	src      LogSource
 	service  string // "" for every service
@@ -72,9 +73,19 @@ func (c *LogCursor) Read(max int) []LogEntry {
 			}
 		}
 	}
-	for name := range c.pos {
-		if !seen[name] {
-			delete(c.pos, name) // removed by a scale-down
+	for name, p := range c.pos {
+		if seen[name] {
+			continue
+		}
+		// Gone from the snapshot: removed by a scale-down. The buffer
+		// still holds what it wrote since the last Read; read that, then
+		// forget it.
+		n := len(out)
+		out, p = readFrom(out, name, p, max)
+		if len(out)-n < max {
+			delete(c.pos, name)
+		} else {
+			c.pos[name] = p // more than max: the rest next time
 		}
 	}
 	c.started = true
@@ -97,7 +108,14 @@ func (c *LogCursor) readLog(out []LogEntry, name logName, max int, seen map[logN
 			p.next = buf.Next() - uint64(min(c.tail, buf.Len()))
 		}
 	}
-	lines := buf.Since(p.next, max)
+	out, c.pos[name] = readFrom(out, name, p, max)
+	return out
+}
+
+// readFrom appends up to max lines of p's log from p.next, and returns
+// the position after them.
+func readFrom(out []LogEntry, name logName, p logPos, max int) ([]LogEntry, logPos) {
+	lines := p.buf.Since(p.next, max)
 	for i, l := range lines {
 		e := LogEntry{Service: name.service, Instance: name.instance, Line: l}
 		if i == 0 && l.Seq > p.next {
@@ -108,6 +126,5 @@ func (c *LogCursor) readLog(out []LogEntry, name logName, max int, seen map[logN
 	if len(lines) > 0 {
 		p.next = lines[len(lines)-1].Seq + 1
 	}
-	c.pos[name] = p
-	return out
+	return out, p
 }

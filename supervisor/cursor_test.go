@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
 )
 
 // logSet is a LogSource over hand-made logs: the cursor's logic is pure
@@ -155,5 +158,58 @@ func TestLogCursorReadsAtMostMaxPerLog(t *testing.T) {
 	}
 	if got, want := strings.Join(all, " "), "web/0:0 web/0:1 web/0:2 web/0:3 web/0:4"; got != want {
 		t.Errorf("%s, want %s", got, want)
+	}
+}
+
+func TestLogCursorReadsTheLastLinesOfARemovedInstance(t *testing.T) {
+	s := newLogSet(100, "web/0", "web/1")
+	s.logs["web/1"].Add(Stdout, "first")
+	c := NewLogCursor(s, "", "")
+	if got, want := texts(c.Read(2)), "web/1:first"; got != want {
+		t.Fatalf("first read: %s, want %s", got, want)
+	}
+	// Between two reads the instance writes its last lines and is
+	// removed: gone from the snapshot and from the source.
+	for _, l := range []string{"a", "b", "c", "stopped"} {
+		s.logs["web/1"].Add(Stdout, l)
+	}
+	s.services[0].Instances = s.services[0].Instances[:1]
+	delete(s.logs, "web/1")
+	if got, want := texts(c.Read(2)), "web/1:a web/1:b"; got != want {
+		t.Errorf("after the removal: %s, want %s", got, want)
+	}
+	if got, want := texts(c.Read(2)), "web/1:c web/1:stopped"; got != want {
+		t.Errorf("then: %s, want %s", got, want)
+	}
+	if got := c.Read(2); len(got) != 0 {
+		t.Errorf("a removed instance read again: %s", texts(got))
+	}
+	if _, held := c.pos[logName{"web", "1"}]; held {
+		t.Error("the cursor still holds the removed instance's log")
+	}
+}
+
+// TestLogCursorFollowsAScaleDown reads a real instance removed by Scale:
+// the lines of its stop, written after the cursor's last read, come out.
+func TestLogCursorFollowsAScaleDown(t *testing.T) {
+	requireTools(t, "python3")
+	sup := newTestSupervisor(t, 2*time.Second, &config.Service{Name: "web", Entrypoint: pyServer, Scaling: manual(2)})
+	waitFor(t, "ready", 20*time.Second, func() bool {
+		return instanceInfo(sup, "web", "0").State == Ready && instanceInfo(sup, "web", "1").State == Ready
+	})
+	c := NewLogCursor(sup, "web", "")
+	for len(c.Read(1000)) > 0 {
+	}
+	if err := sup.Scale("web", 1); err != nil {
+		t.Fatal(err)
+	}
+	var last []string
+	for _, e := range c.Read(1000) {
+		if e.Instance == "1" {
+			last = append(last, e.Text)
+		}
+	}
+	if got := strings.Join(last, "\n"); !strings.Contains(got, "draining") || !strings.Contains(got, "stopped: scaled to 1 instance(s) by hand") {
+		t.Errorf("lines of the removed instance after the scale-down:\n%s", got)
 	}
 }

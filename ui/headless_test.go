@@ -148,6 +148,26 @@ func TestHeadlessNotesLostLinesAndRequests(t *testing.T) {
 	}
 }
 
+// TestHeadlessPrintsTheLastLinesOfARemovedInstance removes an instance
+// between two ticks, after it wrote its last lines: they are printed.
+func TestHeadlessPrintsTheLastLinesOfARemovedInstance(t *testing.T) {
+	f := newHeadlessFake()
+	var out bytes.Buffer
+	h := headless{src: f, p: NewPrinter(&out, TextFormat, ascii(), []string{"default", "api"}),
+		logs: supervisor.NewLogCursor(f, "", ""), next: 1}
+	h.flush()
+	f.logs["api/0"].Add(supervisor.Stdout, "shutting down")
+	f.logs["api/0"].Add(supervisor.System, "stopped: scaled down")
+	f.services[1].Instances = nil // removed by the scaler
+	delete(f.logs, "api/0")
+	h.flush()
+	for _, want := range []string{"api/0 | shutting down\n", "api/0 | [appdeck] stopped: scaled down\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestFormatLatencyAndBytes(t *testing.T) {
 	for _, tc := range []struct {
 		d    time.Duration
