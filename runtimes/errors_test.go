@@ -1,6 +1,7 @@
 package runtimes_test
 
 import (
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +35,15 @@ func (r *running) checkErrorPage(wants ...string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if in := r.instance(); in.State != supervisor.BuildFailed {
+	in := r.instance()
+	if in.State != supervisor.BuildFailed {
 		r.t.Errorf("instance state %s (%s), want build-failed", in.State, in.Reason)
+	}
+	// The instance says what is wrong as the page does: its heading.
+	_, h1, _ := strings.Cut(resp.body, "<h1>")
+	h1, _, _ = strings.Cut(h1, "</h1>")
+	if heading := html.UnescapeString(h1); heading == "" || in.Reason != heading {
+		r.t.Errorf("instance reason %q, want the page's heading %q", in.Reason, heading)
 	}
 }
 

@@ -245,7 +245,7 @@ func (in *Instance) runProcess(ctx context.Context, pending *command, warm bool)
 	in.setState(Starting, "launching")
 	g, err := in.launch()
 	if errors.Is(err, errBuildFailed) {
-		in.setState(BuildFailed, "the build failed; fix it and appdeck rebuilds")
+		in.setState(BuildFailed, in.svc.buildFailure())
 		pending.done(err)
 		return outcome{buildFailed: true}
 	}
@@ -428,7 +428,7 @@ func (in *Instance) replace(ctx context.Context, c *command, cur, cand **watched
 	switch {
 	case errors.Is(err, errBuildFailed):
 		in.stopProcess((*cur).g, cmdStop, "the new build failed", true)
-		in.setState(BuildFailed, "the build failed; fix it and appdeck rebuilds")
+		in.setState(BuildFailed, in.svc.buildFailure())
 		c.done(err)
 		return outcome{buildFailed: true}, true
 	case err != nil:

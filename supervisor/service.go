@@ -259,6 +259,25 @@ func (s *Service) publish(r buildResult) {
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 
+// buildFailure says, for the instances' reason, what the last build's
+// failure is in its own words: the error page's heading (a missing tool
+// names itself), else the error's first line.
+func (s *Service) buildFailure() string {
+	s.mu.Lock()
+	err := s.buildErr
+	s.mu.Unlock()
+	var be *runtimes.BuildError
+	switch {
+	case errors.As(err, &be):
+		title, _ := be.Page()
+		return title
+	case err != nil:
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return first
+	}
+	return "the build failed" // a new build succeeded meanwhile: the next launch uses it
+}
+
 // buildErrorPage is the page served in place of an app that did not
 // build: every request gets the tool's output, with its file:line:col
 // positions, or the missing tool and how to install it, and a 500.

@@ -305,6 +305,9 @@ func TestGoBuildFailureServesErrorPageUntilRebuild(t *testing.T) {
 	if out := sup.Snapshot()[0].BuildOutput; !strings.Contains(out, "main.go:3:15") {
 		t.Errorf("build output kept for the dashboard: %q", out)
 	}
+	if why := instanceInfo(sup, "default", "0").Reason; why != "The Go application could not be built." {
+		t.Errorf("instance reason %q, want the error page's heading", why)
+	}
 	good := `package main
 
 import (
