@@ -70,6 +70,40 @@ func TestTooSmallAndResize(t *testing.T) {
 	}
 }
 
+// The too-small screen says "press q to quit": q quits there at once,
+// and keys never act on panes or dialogs it does not show.
+func TestTooSmallQuitsAtOnceAndIgnoresOtherKeys(t *testing.T) {
+	f := newFakeSup()
+	m := newModel(t, f, 60, 15)
+	mustContain(t, screen(m), "press q to quit (stops 2 instances)")
+	m, cmd := press(t, m, "r", "ctrl+k", "tab", "/")
+	if cmd != nil || m.confirm.Open() || m.focus != focusTable || m.table.Filtering() {
+		t.Errorf("keys acted behind the too-small screen: dialog %v, focus %d, filtering %v", m.confirm.Open(), m.focus, m.table.Filtering())
+	}
+	m = send(t, m, tea.MouseMsg{X: 5, Y: 6, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if row, _ := m.table.Selected(); row.Key() != "default/0" {
+		t.Errorf("a click behind the too-small screen selected %s", row.Key())
+	}
+	m, cmd = press(t, m, "q")
+	if cmd == nil || m.confirm.Open() {
+		t.Fatalf("q did not quit at once (dialog open: %v)", m.confirm.Open())
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("q did not quit")
+	}
+	if v := screen(send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})); strings.Contains(v, "Quit appdeck?") {
+		t.Errorf("a hidden dialog waited behind the too-small screen:\n%s", v)
+	}
+	if _, cmd := press(t, m, "ctrl+c"); cmd == nil {
+		t.Error("ctrl+c did nothing on the too-small screen")
+	} else if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("ctrl+c did not quit")
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("calls %v", f.Calls())
+	}
+}
+
 func TestMovingSelectsInstanceOrServiceAndPointsPanes(t *testing.T) {
 	m := newModel(t, newFakeSup(), 120, 40)
 	if row, _ := m.table.Selected(); row.Key() != "default/0" {

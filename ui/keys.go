@@ -18,6 +18,15 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, k.ForceQuit) {
 		return m, tea.Quit
 	}
+	if m.tooSmall() {
+		// The screen only asks to enlarge the window or press q: any
+		// other key would act on panes and dialogs no one can see, and
+		// a dialog q opened would wait there unseen. So q quits at once.
+		if key.Matches(msg, k.Quit) {
+			return m, tea.Quit
+		}
+		return m, nil
+	}
 	if m.confirm.Open() {
 		var cmd tea.Cmd
 		m.confirm, cmd = m.confirm.Update(msg)
