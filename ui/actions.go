@@ -71,10 +71,19 @@ func (m *Model) instanceAction(msg tea.KeyMsg, service string, in supervisor.Ins
 		if in.PID > 0 {
 			target += fmt.Sprintf(" (pid %d)", in.PID)
 		}
+		kill := confirmedMsg{"killing " + name + "…", "killed " + name, func() error { return m.sup.Kill(service, id) }}
 		m.confirm.Ask("Kill "+target+" with SIGKILL? It stays stopped.",
-			m.run("killing "+name+"…", "killed "+name, func() error { return m.sup.Kill(service, id) }))
+			func() tea.Msg { return kill }, common.Flash("kill of "+name+" cancelled", false))
 	}
 	return nil
+}
+
+// confirmedMsg is an action the user confirmed in a dialog. It comes back
+// to Update, which flashes that it starts and runs it: flashing when the
+// dialog opened would leave "killing…" up after a no.
+type confirmedMsg struct {
+	starting, done string
+	do             func() error
 }
 
 // run flashes what is starting and returns the command doing it.

@@ -85,6 +85,30 @@ func TestKillAsksFirstAndNamesTheTarget(t *testing.T) {
 	}
 }
 
+// The dialog is only a question: what the kill flashes as it starts
+// comes with the yes, and a no says the kill was cancelled.
+func TestKillFlashesWhenConfirmedNotWhenAsked(t *testing.T) {
+	f := newFakeSup()
+	m, _ := press(t, newModel(t, f, 120, 40), "ctrl+k")
+	if got := m.status.Flashing(); got != "" {
+		t.Errorf("flash %q while the dialog only asks", got)
+	}
+	m, cmd := press(t, m, "n")
+	m = run(t, m, cmd)
+	if got := m.status.Flashing(); got != "kill of default/0 cancelled" {
+		t.Errorf("after n: flash %q, want the kill cancelled", got)
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("calls %v", f.Calls())
+	}
+	m, _ = press(t, m, "ctrl+k")
+	m, cmd = press(t, m, "y")
+	m = send(t, m, cmd())
+	if got := m.status.Flashing(); got != "killing default/0…" {
+		t.Errorf("after y: flash %q, want the kill starting", got)
+	}
+}
+
 func TestInstanceKeysOnServiceRowExplain(t *testing.T) {
 	f := newFakeSup()
 	m, _ := press(t, newModel(t, f, 120, 40), "g")

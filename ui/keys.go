@@ -124,7 +124,7 @@ func (m *Model) setFocus(f focus) {
 // quit asks first while instances run: quitting stops them.
 func (m *Model) quit() tea.Cmd {
 	if n := m.running(); n > 0 {
-		m.confirm.Ask(fmt.Sprintf("Quit appdeck? This stops %d running instance%s.", n, plural(n)), tea.Quit)
+		m.confirm.Ask(fmt.Sprintf("Quit appdeck? This stops %d running instance%s.", n, plural(n)), tea.Quit, nil)
 		return nil
 	}
 	return tea.Quit
