@@ -141,6 +141,27 @@ func TestTableFilter(t *testing.T) {
 	mustContain(t, screen(m), `nothing matches the filter "zzz"`)
 }
 
+// Clearing a filter keeps the row it left selected, whether the filter
+// was applied (enter, then esc) or is still being typed (esc).
+func TestClearingTheFilterKeepsTheSelection(t *testing.T) {
+	for _, typed := range [][]string{{"/", "b", "a", "c", "k", "enter", "esc"}, {"/", "a", "p", "i", "esc"}} {
+		m, _ := press(t, newModel(t, newFakeSup(), 120, 40), typed...)
+		if m.table.Filter() != "" || len(m.table.Rows()) != 5 {
+			t.Fatalf("%v: filter %q still applied", typed, m.table.Filter())
+		}
+		if row, _ := m.table.Selected(); row.Key() != "api/0" {
+			t.Errorf("%v: selection jumped to %s, want api/0", typed, row.Key())
+		}
+		mustContain(t, screen(m), "logs · api/0")
+	}
+	// A selection the filter hid is not brought back: the row it
+	// showed selected stays.
+	m, _ := press(t, newModel(t, newFakeSup(), 120, 40), "j", "/", "a", "p", "i", "enter", "j", "esc")
+	if row, _ := m.table.Selected(); row.Key() != "api/0" {
+		t.Errorf("selection %s, want api/0", row.Key())
+	}
+}
+
 func keys(rows []instancetable.Row) []string {
 	var out []string
 	for _, r := range rows {
