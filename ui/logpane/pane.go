@@ -132,12 +132,16 @@ func (m Model) Lines() []string {
 }
 
 // streams returns the pane's logs, through the stderr index when that
-// filter is on, bringing the indexes up to date.
+// filter is on, bringing the indexes up to date (and building them after
+// the filter or the logs changed).
 func (m *Model) streams() []stream {
 	out := make([]stream, len(m.srcs))
 	for i, s := range m.srcs {
 		out[i] = stream{buf: s.Buf}
 		if m.stderrOnly {
+			if m.indexes == nil {
+				m.indexes = map[*supervisor.LogBuffer]*index{}
+			}
 			x := m.indexes[s.Buf]
 			if x == nil {
 				x = &index{keep: func(l supervisor.Line) bool { return l.Stream == supervisor.Stderr }}
@@ -305,12 +309,7 @@ func (m *Model) top() {
 
 func (m *Model) toggleStderr() {
 	m.stderrOnly = !m.stderrOnly
-	m.cur = nil
-	if m.stderrOnly {
-		m.indexes = map[*supervisor.LogBuffer]*index{}
-	} else {
-		m.indexes = nil
-	}
+	m.cur, m.indexes = nil, nil
 	if !m.follow {
 		// A cut into the filtered log is a cut into the whole log too,
 		// but the window would jump; start again at the newest lines.

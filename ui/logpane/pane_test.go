@@ -181,6 +181,18 @@ func TestStderrOnlyUsesAnIndex(t *testing.T) {
 	}
 }
 
+// The stderr filter stays on when the pane is pointed at other logs
+// (another instance selected), and filters those.
+func TestStderrOnlySurvivesNewSources(t *testing.T) {
+	m := pane(t, 4, Source{"a", buf("a", 100, t0, 200)})
+	m, _ = keys(t, m, "E")
+	m.SetSources("other", "logs", []Source{{"b", buf("b", 100, t0, 200)}})
+	m.Refresh()
+	if got := strings.Join(m.Lines(), ","); got != "b 79,b 89,b 99" {
+		t.Errorf("stderr only on new logs: %v", got)
+	}
+}
+
 func TestSearchHighlightsAndJumps(t *testing.T) {
 	b := buf("a", 300, t0, 1000)
 	m := pane(t, 11, Source{"a", b})
