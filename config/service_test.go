@@ -315,6 +315,23 @@ automatic_scaling:
 	}
 }
 
+// env_variables entries naming a variable App Engine reserves are
+// warned about where they are written, and kept as written.
+func TestReservedEnvVariablesWarn(t *testing.T) {
+	data := "runtime: go122\nenv_variables:\n  A: 1\n  GAE_ENV: prod\n  PORT: 9000\n  GAE_MODULE_NAME: x\n  GAE_SERVER_PORT: 1\n  GAE_ENVIRONMENT: ok\n"
+	s, diags := ParseService("app.yaml", []byte(data), testOptions)
+	warn := " cannot be set in env_variables: App Engine sets it for every instance; appdeck ignores this entry"
+	checkLines(t, diags, []string{
+		"app.yaml:4:3: warning: GAE_ENV" + warn,
+		"app.yaml:5:3: warning: PORT" + warn,
+		"app.yaml:6:3: warning: GAE_MODULE_NAME" + warn,
+		"app.yaml:7:3: warning: GAE_SERVER_PORT" + warn,
+	})
+	if s == nil || len(s.Env) != 6 {
+		t.Errorf("env %+v", s)
+	}
+}
+
 // TestParseServiceMany checks that one file with many problems gets every
 // one of them, in file order.
 func TestParseServiceMany(t *testing.T) {
