@@ -71,6 +71,7 @@ var parserProblems = []string{
 // yamlError turns an error of yaml.Unmarshal into diagnostics. yaml.v3
 // gives a line for most errors but never a column.
 func (p *parser) yamlError(err error, data []byte) {
+	lines := strings.Split(string(data), "\n")
 	for _, line := range strings.Split(err.Error(), "\n") {
 		m := yamlLine.FindStringSubmatch(line)
 		pos := Pos{File: p.file}
@@ -78,22 +79,42 @@ func (p *parser) yamlError(err error, data []byte) {
 		if pos.Line > 0 && slices.ContainsFunc(parserProblems, func(s string) bool { return strings.HasPrefix(m[2], s) }) {
 			pos.Line++
 		}
-		p.errorAt(pos, "invalid YAML: %s%s", m[2], hint(data, pos.Line, m[2]))
+		pos.Line, pos.Col = tabAt(lines, pos.Line, m[2])
+		p.errorAt(pos, "invalid YAML: %s%s", m[2], hint(lines, pos.Line, m[2]))
 	}
 }
+
+// tabAt finds the tab an error is about, returning its line and column,
+// or line and no column for other errors. yaml.v3 reports a tab that
+// breaks indentation at the line where the value it was reading began,
+// which may be lines above the tab, and a tab that starts a line at the
+// tab's line; it leaves out line 1.
+func tabAt(lines []string, line int, msg string) (int, int) {
+	from, to := max(line, 1), max(line, 1)
+	if strings.Contains(msg, "tab character") {
+		to = len(lines)
+	}
+	for l := from; l <= min(to, len(lines)); l++ {
+		if col := strings.IndexByte(indent(lines[l-1]), '\t'); col >= 0 {
+			return l, col + 1
+		}
+	}
+	return line, 0
+}
+
+// indent returns the spaces and tabs that start text.
+func indent(text string) string { return text[:len(text)-len(strings.TrimLeft(text, " \t"))] }
 
 // hint explains yaml.v3 messages that are cryptic for two common
 // mistakes: a tab used for indentation, and an unquoted value starting
 // with "*", which YAML reads as an alias.
-func hint(data []byte, line int, msg string) string {
-	lines := strings.Split(string(data), "\n")
+func hint(lines []string, line int, msg string) string {
 	if line < 1 || line > len(lines) {
 		return ""
 	}
 	text := lines[line-1]
-	indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
 	switch {
-	case strings.Contains(indent, "\t"):
+	case strings.Contains(indent(text), "\t"):
 		return " (YAML is indented with spaces, not tabs)"
 	case strings.Contains(msg, "alphabetic or numeric") && (strings.Contains(text, ": *") || strings.Contains(text, "- *")):
 		return ` (quote a value that starts with "*", e.g. "*/api/*")`

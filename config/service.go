@@ -203,6 +203,21 @@ func (sp *serviceParser) entrypoint(e entry) {
 	sp.s.Entrypoint, sp.s.EntrypointPos = ep, sp.pos(e.v)
 }
 
+// ReservedEnv are the variables App Engine sets for every instance, which
+// env_variables cannot replace: production's, then the older names
+// dev_appserver.py sets, which libraries such as
+// google.golang.org/appengine still read. runtimes gives them their values.
+var ReservedEnv = []string{
+	"GAE_APPLICATION", "GAE_DEPLOYMENT_ID", "GAE_ENV", "GAE_INSTANCE", "GAE_MEMORY_MB",
+	"GAE_RUNTIME", "GAE_SERVICE", "GAE_VERSION", "GOOGLE_CLOUD_PROJECT", "PORT",
+
+	"GAE_LONG_APP_ID", "GAE_MINOR_VERSION", "GAE_MODULE_INSTANCE", "GAE_MODULE_NAME",
+	"GAE_MODULE_VERSION", "GAE_PARTITION", "GAE_SERVER_PORT",
+}
+
+// Reserved reports whether App Engine reserves the variable name.
+func Reserved(name string) bool { return slices.Contains(ReservedEnv, name) }
+
 func (sp *serviceParser) env(e entry) {
 	for _, v := range sp.mapping(e.v, e.key) {
 		value, ok := sp.str(v.v, "the value of "+v.key)
@@ -213,6 +228,10 @@ func (sp *serviceParser) env(e entry) {
 		case strings.Contains(value, "\x00"):
 			sp.errorf(v.v, "the value of %s contains a NUL byte, which the environment cannot hold", v.key)
 		default:
+			if Reserved(v.key) {
+				// Kept in Env as written; runtimes leaves it out.
+				sp.warnf(v.k, "%s cannot be set in env_variables: App Engine sets it for every instance; appdeck ignores this entry", v.key)
+			}
 			sp.s.Env = append(sp.s.Env, EnvVar{Name: v.key, Value: value, Pos: sp.pos(v.k)})
 		}
 	}

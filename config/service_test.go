@@ -315,6 +315,23 @@ automatic_scaling:
 	}
 }
 
+// env_variables entries naming a variable App Engine reserves are
+// warned about where they are written, and kept as written.
+func TestReservedEnvVariablesWarn(t *testing.T) {
+	data := "runtime: go122\nenv_variables:\n  A: 1\n  GAE_ENV: prod\n  PORT: 9000\n  GAE_MODULE_NAME: x\n  GAE_SERVER_PORT: 1\n  GAE_ENVIRONMENT: ok\n"
+	s, diags := ParseService("app.yaml", []byte(data), testOptions)
+	warn := " cannot be set in env_variables: App Engine sets it for every instance; appdeck ignores this entry"
+	checkLines(t, diags, []string{
+		"app.yaml:4:3: warning: GAE_ENV" + warn,
+		"app.yaml:5:3: warning: PORT" + warn,
+		"app.yaml:6:3: warning: GAE_MODULE_NAME" + warn,
+		"app.yaml:7:3: warning: GAE_SERVER_PORT" + warn,
+	})
+	if s == nil || len(s.Env) != 6 {
+		t.Errorf("env %+v", s)
+	}
+}
+
 // TestParseServiceMany checks that one file with many problems gets every
 // one of them, in file order.
 func TestParseServiceMany(t *testing.T) {
@@ -382,7 +399,16 @@ func TestParseServiceErrors(t *testing.T) {
 		{"scanner error", "runtime: go122\nb: 2\n  c: 3\n", []string{`app.yaml:3: invalid YAML: mapping values are not allowed in this context`}},
 		{"error on line 1", "runtime: go122: x\n", []string{`app.yaml: invalid YAML: mapping values are not allowed in this context`}},
 		{"tab indent", "runtime: go122\nhandlers:\n\t- url: /\n", []string{
-			`app.yaml:3: invalid YAML: found character that cannot start any token (YAML is indented with spaces, not tabs)`}},
+			`app.yaml:3:1: invalid YAML: found character that cannot start any token (YAML is indented with spaces, not tabs)`}},
+		// yaml.v3 puts these at the line of the value before the tab.
+		{"tab after a value", "runtime: go122\nenv_variables:\n  A: 1\n\tB: 2\n", []string{
+			`app.yaml:4:1: invalid YAML: found a tab character that violates indentation (YAML is indented with spaces, not tabs)`}},
+		{"tab after spaces, blank lines between", "runtime: go122\nenv_variables:\n  A: 1\n\n  \tB: 2\n", []string{
+			`app.yaml:5:3: invalid YAML: found a tab character that violates indentation (YAML is indented with spaces, not tabs)`}},
+		{"tab in a block scalar", "runtime: go122\nentrypoint: |\n  serve\n\t--port 1\n", []string{
+			`app.yaml:4:1: invalid YAML: found a tab character where an indentation space is expected (YAML is indented with spaces, not tabs)`}},
+		{"tab on line 1", "\truntime: go122\n", []string{
+			`app.yaml:1:1: invalid YAML: found character that cannot start any token (YAML is indented with spaces, not tabs)`}},
 		{"unknown anchor", "runtime: *go\n", []string{`app.yaml: invalid YAML: unknown anchor 'go' referenced`}},
 		{"missing runtime", "service: api\n", []string{`app.yaml:1:1: runtime is required, e.g. "runtime: go122"`}},
 		{"empty runtime", "runtime: ''\n", []string{`app.yaml:1:10: runtime must not be empty, e.g. "runtime: go122"`}},

@@ -14,9 +14,10 @@ import (
 // Environ builds an instance's environment, each layer over the one
 // before: appdeck's own environment (so PATH, HOME and the like reach the
 // app); the runtime's variables (runtimeEnv, KEY=VALUE); App Engine's
-// standard variables; the app's env_variables; --env values. It returns
-// warnings for entries that tried to replace a standard variable, which
-// are ignored as in production.
+// standard variables; the app's env_variables; --env values. Entries that
+// try to replace a standard variable are ignored, as in production; it
+// returns a warning for each from --env (config warns about
+// env_variables when it loads them).
 func Environ(svc *config.Service, inst Instance, runtimeEnv ...string) (env []string, warnings []string) {
 	vals := map[string]string{}
 	var order []string
@@ -33,28 +34,24 @@ func Environ(svc *config.Service, inst Instance, runtimeEnv ...string) (env []st
 			}
 		}
 	}
-	std := standard(svc, inst)
-	protected := map[string]bool{}
-	for _, kv := range std {
+	for _, kv := range standard(svc, inst) {
 		set(kv[0], kv[1])
-		protected[kv[0]] = true
 	}
 	for _, kv := range devServer {
 		set(kv[0], kv[1])
 	}
-	user := func(k, v, from string) {
-		if protected[k] {
-			warnings = append(warnings, fmt.Sprintf("%s: %s cannot be set by the app; App Engine sets it (ignored)", from, k))
-			return
-		}
-		set(k, v)
-	}
 	for _, e := range svc.Env {
-		user(e.Name, e.Value, e.Pos.String())
+		if !config.Reserved(e.Name) {
+			set(e.Name, e.Value)
+		}
 	}
 	for _, kv := range inst.Extra {
 		k, v, _ := strings.Cut(kv, "=")
-		user(k, v, "--env")
+		if config.Reserved(k) {
+			warnings = append(warnings, fmt.Sprintf("--env: %s cannot be set by the app; App Engine sets it (ignored)", k))
+			continue
+		}
+		set(k, v)
 	}
 	env = make([]string, 0, len(order))
 	for _, k := range order {
@@ -63,11 +60,9 @@ func Environ(svc *config.Service, inst Instance, runtimeEnv ...string) (env []st
 	return env, warnings
 }
 
-// standard returns the variables App Engine sets for every instance, which
-// an app cannot replace: the production set (GAE_APPLICATION …
-// GOOGLE_CLOUD_PROJECT, PORT), then the older names dev_appserver.py also
-// sets (GAE_MODULE_NAME …), which libraries such as
-// google.golang.org/appengine still read.
+// standard returns the values of config.ReservedEnv, the variables App
+// Engine sets for every instance (GAE_SERVER_PORT only when there is a
+// front port).
 func standard(svc *config.Service, inst Instance) [][2]string {
 	project := cmp.Or(inst.Project, os.Getenv("GOOGLE_CLOUD_PROJECT"),
 		"test") // what dev_appserver.py reports when nothing names the project

@@ -80,13 +80,24 @@ func TestEnvironSetsStandardVariablesAndLayersUserOnes(t *testing.T) {
 	if id := got["GAE_DEPLOYMENT_ID"]; len(id) != 18 || id != got["GAE_MINOR_VERSION"] {
 		t.Errorf("GAE_DEPLOYMENT_ID=%q GAE_MINOR_VERSION=%q, want the same 18 digits", id, got["GAE_MINOR_VERSION"])
 	}
+	// config warned about the env_variables entries when it loaded them.
 	wantWarn := []string{
-		"app.yaml:4:3: GAE_SERVICE cannot be set by the app; App Engine sets it (ignored)",
-		"app.yaml:5:3: GAE_MODULE_NAME cannot be set by the app; App Engine sets it (ignored)",
 		"--env: PORT cannot be set by the app; App Engine sets it (ignored)",
 	}
 	if strings.Join(warnings, "\n") != strings.Join(wantWarn, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(wantWarn, "\n"))
+	}
+}
+
+// standard sets every variable config reserves, and only those.
+func TestStandardSetsTheReservedVariables(t *testing.T) {
+	svc := &config.Service{Name: "api", Runtime: "go125"}
+	var got []string
+	for _, kv := range standard(svc, Instance{ID: "0", Port: 1, ServerPort: 8080}) {
+		got = append(got, kv[0])
+	}
+	if !slices.Equal(got, config.ReservedEnv) {
+		t.Errorf("standard sets %v\nconfig reserves %v", got, config.ReservedEnv)
 	}
 }
 

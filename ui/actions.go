@@ -58,23 +58,67 @@ func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 func (m *Model) instanceAction(msg tea.KeyMsg, service string, in supervisor.InstanceInfo) tea.Cmd {
 	k := m.ctx.Keys
 	id, name := in.ID, service+"/"+in.ID
+	do := func(verb string, act func(service, id string) error) func() error {
+		return func() error { return m.plainConflict(verb, service, id, act(service, id)) }
+	}
 	switch {
 	case key.Matches(msg, k.Restart):
-		return m.run("restarting "+name+"…", "restarted "+name, func() error { return m.sup.Restart(service, id) })
+		return m.run("restarting "+name+"…", "restarted "+name, do("restart", m.sup.Restart))
 	case key.Matches(msg, k.StartStop) && !common.Running(in.State):
-		return m.run("starting "+name+"…", "started "+name, func() error { return m.sup.StartInstance(service, id) })
+		return m.run("starting "+name+"…", "started "+name, do("start", m.sup.StartInstance))
+	case key.Matches(msg, k.Stop, k.Kill) && in.State == supervisor.Stopped:
+		return common.Flash(conflictText("stop", name, in.State), true)
 	case key.Matches(msg, k.StartStop, k.Stop):
 		return m.run("stopping "+name+" (SIGTERM, then SIGKILL after the grace period)…", "stopped "+name,
-			func() error { return m.sup.StopInstance(service, id) })
+			do("stop", m.sup.StopInstance))
 	case key.Matches(msg, k.Kill):
 		target := name
 		if in.PID > 0 {
 			target += fmt.Sprintf(" (pid %d)", in.PID)
 		}
+		kill := confirmedMsg{"killing " + name + "…", "killed " + name, do("kill", m.sup.Kill)}
 		m.confirm.Ask("Kill "+target+" with SIGKILL? It stays stopped.",
-			m.run("killing "+name+"…", "killed "+name, func() error { return m.sup.Kill(service, id) }))
+			func() tea.Msg { return kill }, common.Flash("kill of "+name+" cancelled", false))
 	}
 	return nil
+}
+
+// plainConflict words an action the instance's state forbade
+// (supervisor.ErrConflict) from the state the instance is in now, "api/0
+// is already stopped", rather than as the supervisor's error reads
+// ("cannot stop api/0: it is stopped: not possible in the instance's
+// current state"). Other errors are returned as they are.
+func (m *Model) plainConflict(verb, service, id string, err error) error {
+	if !errors.Is(err, supervisor.ErrConflict) {
+		return err
+	}
+	for _, s := range m.sup.Snapshot() {
+		for _, in := range s.Instances {
+			if s.Name == service && in.ID == id {
+				return errors.New(conflictText(verb, service+"/"+id, in.State))
+			}
+		}
+	}
+	return err
+}
+
+// conflictText says why verb cannot act on the instance name in state st.
+func conflictText(verb, name string, st supervisor.State) string {
+	switch {
+	case verb == "start" && common.Running(st):
+		return name + " is already running"
+	case verb != "start" && st == supervisor.Stopped:
+		return name + " is already stopped"
+	}
+	return fmt.Sprintf("cannot %s %s: it is %s", verb, name, st)
+}
+
+// confirmedMsg is an action the user confirmed in a dialog. It comes back
+// to Update, which flashes that it starts and runs it: flashing when the
+// dialog opened would leave "killing…" up after a no.
+type confirmedMsg struct {
+	starting, done string
+	do             func() error
 }
 
 // run flashes what is starting and returns the command doing it.

@@ -2,10 +2,13 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/appdeck/appdeck/supervisor"
 )
 
 func TestActionsRunAsCommandsAndFlash(t *testing.T) {
@@ -60,6 +63,64 @@ func TestActionErrorsFlashAsErrors(t *testing.T) {
 	}
 }
 
+// An action the instance's state forbids flashes in short, from the
+// state the instance is in by then: the supervisor's error repeats
+// itself ("it is stopped: not possible in the instance's current state").
+func TestConflictsFlashInShort(t *testing.T) {
+	cases := []struct {
+		name  string
+		moves []string
+		key   string
+		now   supervisor.State // the instance's state when the action arrives
+		want  string
+	}{
+		{"stop, stopped meanwhile", nil, "x", supervisor.Stopped, "default/0 is already stopped"},
+		{"kill, stopped meanwhile", nil, "ctrl+k", supervisor.Stopped, "default/0 is already stopped"},
+		{"start, started meanwhile", []string{"G"}, "s", supervisor.Ready, "api/0 is already running"},
+		{"stop, build failed meanwhile", nil, "s", supervisor.BuildFailed, "cannot stop default/0: it is build-failed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeSup()
+			m, _ := press(t, newModel(t, f, 120, 40), c.moves...)
+			row, _ := m.table.Selected()
+			f.fail = fmt.Errorf("cannot do %s: it is %s: %w", row.Key(), c.now, supervisor.ErrConflict)
+			m, cmd := press(t, m, c.key)
+			if c.key == "ctrl+k" {
+				m, cmd = press(t, m, "y")
+			}
+			f.mu.Lock()
+			for i := range f.services {
+				for j := range f.services[i].Instances {
+					if f.services[i].Name+"/"+f.services[i].Instances[j].ID == row.Key() {
+						f.services[i].Instances[j].State = c.now
+					}
+				}
+			}
+			f.mu.Unlock()
+			m = run(t, m, cmd)
+			if got := m.status.Flashing(); got != c.want || !m.status.IsErr() {
+				t.Errorf("flash %q (error %v), want %q", got, m.status.IsErr(), c.want)
+			}
+		})
+	}
+}
+
+// On an instance the table shows stopped, x and ctrl+k say so at once:
+// no call, no dialog.
+func TestStopAndKillOnAStoppedInstanceSaySo(t *testing.T) {
+	f := newFakeSup()
+	f.services[1].Instances[0].State = supervisor.Stopped
+	m, _ := press(t, newModel(t, f, 120, 40), "G")
+	for _, k := range []string{"x", "ctrl+k"} {
+		m2, cmd := press(t, m, k)
+		m2 = run(t, m2, cmd)
+		if m2.confirm.Open() || len(f.Calls()) != 0 || m2.status.Flashing() != "api/0 is already stopped" {
+			t.Errorf("%s: dialog %v, calls %v, flash %q", k, m2.confirm.Open(), f.Calls(), m2.status.Flashing())
+		}
+	}
+}
+
 func TestKillAsksFirstAndNamesTheTarget(t *testing.T) {
 	f := newFakeSup()
 	m, cmd := press(t, newModel(t, f, 120, 40), "ctrl+k")
@@ -82,6 +143,30 @@ func TestKillAsksFirstAndNamesTheTarget(t *testing.T) {
 	m, _ = press(t, m, "ctrl+k", "esc")
 	if m.confirm.Open() || len(f.Calls()) != 1 {
 		t.Error("esc did not cancel the kill")
+	}
+}
+
+// The dialog is only a question: what the kill flashes as it starts
+// comes with the yes, and a no says the kill was cancelled.
+func TestKillFlashesWhenConfirmedNotWhenAsked(t *testing.T) {
+	f := newFakeSup()
+	m, _ := press(t, newModel(t, f, 120, 40), "ctrl+k")
+	if got := m.status.Flashing(); got != "" {
+		t.Errorf("flash %q while the dialog only asks", got)
+	}
+	m, cmd := press(t, m, "n")
+	m = run(t, m, cmd)
+	if got := m.status.Flashing(); got != "kill of default/0 cancelled" {
+		t.Errorf("after n: flash %q, want the kill cancelled", got)
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("calls %v", f.Calls())
+	}
+	m, _ = press(t, m, "ctrl+k")
+	m, cmd = press(t, m, "y")
+	m = send(t, m, cmd())
+	if got := m.status.Flashing(); got != "killing default/0…" {
+		t.Errorf("after y: flash %q, want the kill starting", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +14,11 @@ import (
 
 // BenchmarkFrame measures one frame of the dashboard (refresh + View) at
 // 160×48 in true colour over 20 instances whose full 10,000-line rings
-// keep growing, with every service's logs merged: the cost does not
+// keep growing, with every service's logs merged (all), and so with a
+// search whose matches the title counts (search): the cost does not
 // depend on how much log there is, only on what fits on the screen.
 func BenchmarkFrame(b *testing.B) {
-	for _, scope := range []string{"instance", "all"} {
+	for _, scope := range []string{"instance", "all", "search"} {
 		b.Run(scope, func(b *testing.B) {
 			f := newFakeSup()
 			f.services = f.services[:1]
@@ -33,11 +35,13 @@ func BenchmarkFrame(b *testing.B) {
 			m := New(f, Options{Renderer: renderer(termenv.TrueColor), Now: func() time.Time { return now }})
 			next, _ := m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 			m = next.(Model)
-			if scope == "all" {
-				for range 2 {
-					next, _ = m.Update(keyMsg("v"))
-					m = next.(Model)
-				}
+			keys := map[string][]string{"all": {"v", "v"}, "search": {"v", "v", "tab", "/", "4", "2", "enter"}}
+			for _, k := range keys[scope] {
+				next, _ = m.Update(keyMsg(k))
+				m = next.(Model)
+			}
+			if scope == "search" && !strings.Contains(m.View(), "/42 match ") {
+				b.Fatal("the search is not on")
 			}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {

@@ -208,6 +208,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status.Flash(msg.ok, false)
 		}
 		m.refresh()
+	case confirmedMsg:
+		return m, m.run(msg.starting, msg.done, msg.do)
 	case common.FlashMsg:
 		m.status.Flash(msg.Text, msg.Err)
 	case tea.KeyMsg:

@@ -70,6 +70,40 @@ func TestTooSmallAndResize(t *testing.T) {
 	}
 }
 
+// The too-small screen says "press q to quit": q quits there at once,
+// and keys never act on panes or dialogs it does not show.
+func TestTooSmallQuitsAtOnceAndIgnoresOtherKeys(t *testing.T) {
+	f := newFakeSup()
+	m := newModel(t, f, 60, 15)
+	mustContain(t, screen(m), "press q to quit (stops 2 instances)")
+	m, cmd := press(t, m, "r", "ctrl+k", "tab", "/")
+	if cmd != nil || m.confirm.Open() || m.focus != focusTable || m.table.Filtering() {
+		t.Errorf("keys acted behind the too-small screen: dialog %v, focus %d, filtering %v", m.confirm.Open(), m.focus, m.table.Filtering())
+	}
+	m = send(t, m, tea.MouseMsg{X: 5, Y: 6, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if row, _ := m.table.Selected(); row.Key() != "default/0" {
+		t.Errorf("a click behind the too-small screen selected %s", row.Key())
+	}
+	m, cmd = press(t, m, "q")
+	if cmd == nil || m.confirm.Open() {
+		t.Fatalf("q did not quit at once (dialog open: %v)", m.confirm.Open())
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("q did not quit")
+	}
+	if v := screen(send(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})); strings.Contains(v, "Quit appdeck?") {
+		t.Errorf("a hidden dialog waited behind the too-small screen:\n%s", v)
+	}
+	if _, cmd := press(t, m, "ctrl+c"); cmd == nil {
+		t.Error("ctrl+c did nothing on the too-small screen")
+	} else if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("ctrl+c did not quit")
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("calls %v", f.Calls())
+	}
+}
+
 func TestMovingSelectsInstanceOrServiceAndPointsPanes(t *testing.T) {
 	m := newModel(t, newFakeSup(), 120, 40)
 	if row, _ := m.table.Selected(); row.Key() != "default/0" {
@@ -105,6 +139,27 @@ func TestTableFilter(t *testing.T) {
 	}
 	m, _ = press(t, m, "/", "z", "z", "z", "enter")
 	mustContain(t, screen(m), `nothing matches the filter "zzz"`)
+}
+
+// Clearing a filter keeps the row it left selected, whether the filter
+// was applied (enter, then esc) or is still being typed (esc).
+func TestClearingTheFilterKeepsTheSelection(t *testing.T) {
+	for _, typed := range [][]string{{"/", "b", "a", "c", "k", "enter", "esc"}, {"/", "a", "p", "i", "esc"}} {
+		m, _ := press(t, newModel(t, newFakeSup(), 120, 40), typed...)
+		if m.table.Filter() != "" || len(m.table.Rows()) != 5 {
+			t.Fatalf("%v: filter %q still applied", typed, m.table.Filter())
+		}
+		if row, _ := m.table.Selected(); row.Key() != "api/0" {
+			t.Errorf("%v: selection jumped to %s, want api/0", typed, row.Key())
+		}
+		mustContain(t, screen(m), "logs · api/0")
+	}
+	// A selection the filter hid is not brought back: the row it
+	// showed selected stays.
+	m, _ := press(t, newModel(t, newFakeSup(), 120, 40), "j", "/", "a", "p", "i", "enter", "j", "esc")
+	if row, _ := m.table.Selected(); row.Key() != "api/0" {
+		t.Errorf("selection %s, want api/0", row.Key())
+	}
 }
 
 func keys(rows []instancetable.Row) []string {

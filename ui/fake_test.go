@@ -183,8 +183,8 @@ func keyMsg(k string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
 
-// run executes cmd and feeds back what it returns (batches included),
-// as the program would.
+// run executes cmd and feeds back what it returns (batches included,
+// and the action a dialog's yes starts), as the program would.
 func run(t *testing.T, m Model, cmd tea.Cmd) Model {
 	t.Helper()
 	if cmd == nil {
@@ -200,7 +200,12 @@ func run(t *testing.T, m Model, cmd tea.Cmd) Model {
 	if msg == nil {
 		return m
 	}
-	return send(t, m, msg)
+	next, follow := m.Update(msg)
+	if _, ok := msg.(confirmedMsg); ok {
+		// A confirmed action answers with the command doing it.
+		return run(t, next.(Model), follow)
+	}
+	return next.(Model)
 }
 
 // screen is the view as plain text.

@@ -18,6 +18,15 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, k.ForceQuit) {
 		return m, tea.Quit
 	}
+	if m.tooSmall() {
+		// The screen only asks to enlarge the window or press q: any
+		// other key would act on panes and dialogs no one can see, and
+		// a dialog q opened would wait there unseen. So q quits at once.
+		if key.Matches(msg, k.Quit) {
+			return m, tea.Quit
+		}
+		return m, nil
+	}
 	if m.confirm.Open() {
 		var cmd tea.Cmd
 		m.confirm, cmd = m.confirm.Update(msg)
@@ -115,7 +124,7 @@ func (m *Model) setFocus(f focus) {
 // quit asks first while instances run: quitting stops them.
 func (m *Model) quit() tea.Cmd {
 	if n := m.running(); n > 0 {
-		m.confirm.Ask(fmt.Sprintf("Quit appdeck? This stops %d running instance%s.", n, plural(n)), tea.Quit)
+		m.confirm.Ask(fmt.Sprintf("Quit appdeck? This stops %d running instance%s.", n, plural(n)), tea.Quit, nil)
 		return nil
 	}
 	return tea.Quit

@@ -66,8 +66,8 @@ func (m Model) View() string {
 	if m.width == 0 {
 		return "starting…"
 	}
-	if m.width < minWidth || m.height < minHeight {
-		return m.tooSmall()
+	if m.tooSmall() {
+		return m.tooSmallView()
 	}
 	r := m.regions()
 	parts := []string{m.header()}
@@ -95,11 +95,20 @@ func (m Model) View() string {
 	return body + "\n" + m.statusBar()
 }
 
-func (m Model) tooSmall() string {
+// tooSmall reports whether the window is below the size the layout needs.
+func (m Model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
+
+// tooSmallView replaces the dashboard while the window is too small. q
+// quits from it at once, so it says what quitting stops.
+func (m Model) tooSmallView() string {
 	st := m.ctx.Styles
+	quit := "Enlarge it, or press q to quit."
+	if n := m.running(); n > 0 {
+		quit = fmt.Sprintf("Enlarge it, or press q to quit (stops %d instance%s).", n, plural(n))
+	}
 	msg := st.Bold.Render("Terminal too small") + "\n\n" +
 		st.Text.Render(fmt.Sprintf("The window is %d×%d; appdeck needs at least %d×%d.", m.width, m.height, minWidth, minHeight)) + "\n" +
-		st.Subtle.Render("Enlarge it, or press q to quit.")
+		st.Subtle.Render(quit)
 	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
 }
 

@@ -13,7 +13,7 @@ const wheelStep = 3
 // the pane under it and, in the table, selects the row; the wheel scrolls
 // the pane under the pointer.
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
-	if m.help || m.confirm.Open() {
+	if m.help || m.confirm.Open() || m.tooSmall() {
 		return m, nil
 	}
 	r := m.regions()

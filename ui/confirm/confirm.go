@@ -14,15 +14,18 @@ type Model struct {
 	ctx    *common.Context
 	prompt string
 	onYes  tea.Cmd
+	onNo   tea.Cmd
 	open   bool
 }
 
 // New returns a closed dialog.
 func New(ctx *common.Context) Model { return Model{ctx: ctx} }
 
-// Ask opens the dialog; yes runs onYes.
-func (m *Model) Ask(prompt string, onYes tea.Cmd) {
-	m.prompt, m.onYes, m.open = prompt, onYes, true
+// Ask opens the dialog; yes runs onYes, no runs onNo (either may be
+// nil). Whatever the action shows as it starts belongs in onYes: the
+// question is not the action.
+func (m *Model) Ask(prompt string, onYes, onNo tea.Cmd) {
+	m.prompt, m.onYes, m.onNo, m.open = prompt, onYes, onNo, true
 }
 
 // Open reports whether the dialog is shown.
@@ -32,7 +35,7 @@ func (m Model) Open() bool { return m.open }
 func (m Model) Prompt() string { return m.prompt }
 
 // Update takes every key while the dialog is open: yes runs the action,
-// no or esc closes; anything else is ignored.
+// no or esc runs onNo and closes; anything else is ignored.
 func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd) {
 	k := m.ctx.Keys
 	switch {
@@ -41,6 +44,7 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.onYes
 	case key.Matches(msg, k.No):
 		m.open = false
+		return m, m.onNo
 	}
 	return m, nil
 }

@@ -191,10 +191,9 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 			m.input.Blur()
 			return m, nil, true
 		case tea.KeyEsc:
-			m.filtering, m.filter = false, ""
+			m.filtering = false
 			m.input.Blur()
-			m.input.SetValue("")
-			m.rebuild()
+			m.clearFilter()
 			return m, nil, true
 		}
 		var cmd tea.Cmd
@@ -211,13 +210,21 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 		m.filtering = true
 		return m, m.input.Focus(), true
 	case key.Matches(msg, k.Back) && m.filter != "":
-		m.filter = ""
-		m.input.SetValue("")
-		m.rebuild()
+		m.clearFilter()
 	default:
 		return m, nil, false
 	}
 	return m, nil, true
+}
+
+// clearFilter shows every row again, keeping the selection: the row the
+// filter left selected is the one the user is looking at, even if they
+// never moved the cursor.
+func (m *Model) clearFilter() {
+	m.filter = ""
+	m.input.SetValue("")
+	m.touched = m.touched || len(m.rows) > 0
+	m.rebuild()
 }
 
 // column is one column of instance rows. Columns are dropped from the

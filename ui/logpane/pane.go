@@ -48,6 +48,11 @@ type Model struct {
 	query     string
 	re        *regexp.Regexp
 	cur       *matchPos // the current match, highlighted
+	// found indexes the lines that match the search, per log, so that
+	// counting them costs per new line, not per frame.
+	found   map[*supervisor.LogBuffer]*index
+	matches int // lines that match the search
+	matchNo int // the current match's number from the oldest; 0 when none is held
 
 	saveDir string
 }
@@ -59,8 +64,11 @@ type matchPos struct {
 	cut []uint64
 }
 
+// row is a screen line: a line of the log, or a part of a wrapped one.
 type row struct {
 	text string
+	src  int    // the stream of the line
+	seq  uint64 // the line's number in its log
 }
 
 // New returns an empty pane that follows.
@@ -81,7 +89,7 @@ func (m *Model) SetSources(key, title string, srcs []Source) {
 	m.title = title
 	if key != m.key {
 		m.key, m.srcs, m.follow, m.ends, m.cur = key, srcs, true, nil, nil
-		m.indexes = nil
+		m.indexes, m.found = nil, nil
 		return
 	}
 	if sameBuffers(m.srcs, srcs) {
@@ -94,7 +102,7 @@ func (m *Model) SetSources(key, title string, srcs []Source) {
 			old[s.Buf] = m.ends[i]
 		}
 	}
-	m.srcs, m.cur = srcs, nil
+	m.srcs, m.cur, m.found = srcs, nil, nil
 	if m.ends != nil {
 		// A new log's lines are all newer than a frozen window.
 		m.ends = make([]uint64, len(srcs))
@@ -132,12 +140,16 @@ func (m Model) Lines() []string {
 }
 
 // streams returns the pane's logs, through the stderr index when that
-// filter is on, bringing the indexes up to date.
+// filter is on, bringing the indexes up to date (and building them after
+// the filter or the logs changed).
 func (m *Model) streams() []stream {
 	out := make([]stream, len(m.srcs))
 	for i, s := range m.srcs {
 		out[i] = stream{buf: s.Buf}
 		if m.stderrOnly {
+			if m.indexes == nil {
+				m.indexes = map[*supervisor.LogBuffer]*index{}
+			}
 			x := m.indexes[s.Buf]
 			if x == nil {
 				x = &index{keep: func(l supervisor.Line) bool { return l.Stream == supervisor.Stderr }}
@@ -162,6 +174,7 @@ func (m Model) bodyHeight() int { return max(m.h-1, 0) }
 
 // Refresh reads the window the pane shows; the root calls it each frame.
 func (m *Model) Refresh() {
+	m.count()
 	streams := m.streams()
 	if m.follow || m.ends == nil {
 		ends := m.newest()
@@ -245,7 +258,7 @@ func (m Model) Update(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 	case key.Matches(msg, k.Save):
 		cmd = m.save()
 	case key.Matches(msg, k.Back) && m.re != nil:
-		m.query, m.re, m.cur = "", nil, nil
+		m.setQuery("")
 	default:
 		return m, nil, false
 	}
@@ -287,8 +300,12 @@ func (m *Model) Scroll(n int) {
 	m.ends = cut
 }
 
-// top shows the oldest lines held.
+// top shows the oldest lines held. When the window shows them already
+// nothing moves: a following pane goes on following.
 func (m *Model) top() {
+	if m.atTop {
+		return
+	}
 	streams := m.streams()
 	m.ends, _ = walk(streams, make([]uint64, len(streams)), m.bodyHeight(), false)
 	m.follow = false
@@ -296,12 +313,7 @@ func (m *Model) top() {
 
 func (m *Model) toggleStderr() {
 	m.stderrOnly = !m.stderrOnly
-	m.cur = nil
-	if m.stderrOnly {
-		m.indexes = map[*supervisor.LogBuffer]*index{}
-	} else {
-		m.indexes = nil
-	}
+	m.cur, m.indexes, m.found = nil, nil, nil
 	if !m.follow {
 		// A cut into the filtered log is a cut into the whole log too,
 		// but the window would jump; start again at the newest lines.
@@ -344,12 +356,12 @@ func (m *Model) render(l tagged) []row {
 	}
 	s := b.String()
 	if !m.wrap {
-		return []row{{common.Truncate(s, m.w)}}
+		return []row{{common.Truncate(s, m.w), l.src, l.Seq}}
 	}
 	parts := strings.Split(ansi.Hardwrap(s, max(m.w, 1), true), "\n")
 	rows := make([]row, len(parts))
 	for i, p := range parts {
-		rows[i] = row{p}
+		rows[i] = row{p, l.src, l.Seq}
 	}
 	return rows
 }
@@ -437,7 +449,7 @@ func (m Model) status() string {
 		parts = append(parts, "time")
 	}
 	if m.query != "" {
-		parts = append(parts, "/"+m.query)
+		parts = append(parts, "/"+m.query+" "+m.matchText())
 	}
 	return strings.Join(parts, " · ")
 }

@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/appdeck/appdeck/supervisor"
@@ -181,6 +182,18 @@ func TestStderrOnlyUsesAnIndex(t *testing.T) {
 	}
 }
 
+// The stderr filter stays on when the pane is pointed at other logs
+// (another instance selected), and filters those.
+func TestStderrOnlySurvivesNewSources(t *testing.T) {
+	m := pane(t, 4, Source{"a", buf("a", 100, t0, 200)})
+	m, _ = keys(t, m, "E")
+	m.SetSources("other", "logs", []Source{{"b", buf("b", 100, t0, 200)}})
+	m.Refresh()
+	if got := strings.Join(m.Lines(), ","); got != "b 79,b 89,b 99" {
+		t.Errorf("stderr only on new logs: %v", got)
+	}
+}
+
 func TestSearchHighlightsAndJumps(t *testing.T) {
 	b := buf("a", 300, t0, 1000)
 	m := pane(t, 11, Source{"a", b})
@@ -194,13 +207,16 @@ func TestSearchHighlightsAndJumps(t *testing.T) {
 	if m.Following() || m.cur.seq != 260 || m.Lines()[6] != "a 259" {
 		t.Fatalf("after search: %v", m.Lines())
 	}
-	if !strings.Contains(m.View(false), "/25") {
-		t.Error("query not shown in the title")
+	if title := title(m); !strings.Contains(title, "/25 match 13 of 13") {
+		t.Errorf("query and match count not in the title: %s", title)
 	}
-	for _, want := range []uint64{259, 258, 257, 256, 255, 254, 253, 252, 251, 226, 126, 26} {
+	for i, want := range []uint64{259, 258, 257, 256, 255, 254, 253, 252, 251, 226, 126, 26} {
 		m, _ = keys(t, m, "n")
 		if m.cur.seq != want || !contains(m.Lines(), fmt.Sprint("a ", want-1)) {
 			t.Fatalf("n: at line %d, want %d; window %v", m.cur.seq, want, m.Lines())
+		}
+		if title := title(m); !strings.Contains(title, fmt.Sprintf("match %d of 13", 12-i)) {
+			t.Errorf("title %s, want match %d of 13", title, 12-i)
 		}
 	}
 	_, cmd = keys(t, m, "n")
@@ -211,7 +227,19 @@ func TestSearchHighlightsAndJumps(t *testing.T) {
 	if m.cur.seq != 126 {
 		t.Errorf("N: at line %d, want 126", m.cur.seq)
 	}
-	m, _ = keys(t, m, "esc", "/", "2", "5", "0", "enter")
+	// The only match is below the paused window: the search (older)
+	// finds none, the title counts it, N (newer) goes there.
+	m, cmd = keys(t, m, "esc", "/", "2", "5", "0", "enter")
+	if cmd == nil || !strings.Contains(cmd().(common.FlashMsg).Text, `no older match for "250"`) {
+		t.Error("a search with no older match did not say so")
+	}
+	if title := title(m); !strings.Contains(title, "/250 1 match") {
+		t.Errorf("title %s, want 1 match", title)
+	}
+	m, _ = keys(t, m, "N")
+	if m.cur == nil || m.cur.seq != 251 || !strings.Contains(title(m), "match 1 of 1") {
+		t.Fatalf("N did not go to the newer match: %s %v", title(m), m.Lines())
+	}
 	_, cmd = keys(t, m, "N")
 	if cmd == nil || !strings.Contains(cmd().(common.FlashMsg).Text, "no newer match") {
 		t.Error("N past the newest match did not say so")
@@ -220,14 +248,55 @@ func TestSearchHighlightsAndJumps(t *testing.T) {
 	m.ctx.Renderer.SetColorProfile(termenv.TrueColor)
 	m.ctx.SetTheme(m.ctx.Theme)
 	m.Refresh()
-	if !strings.Contains(m.View(false), "250\x1b[0m") {
-		t.Errorf("match not highlighted:\n%q", m.View(false))
+	styled := map[string]string{}
+	for _, l := range strings.Split(m.View(false), "\n")[1:] {
+		styled[ansi.Strip(l)] = l
+	}
+	if match, plain := styled["a 250"], styled["a 251"]; strings.Count(match, "\x1b[") <= strings.Count(plain, "\x1b[") {
+		t.Errorf("match not highlighted:\n%q\n%q", match, plain)
 	}
 	m, _ = keys(t, m, "esc")
 	if m.re != nil {
 		t.Error("esc did not clear the search")
 	}
 }
+
+// A search (or g) in a log that fits on screen moves nothing: the pane
+// goes on following, and the title counts the matches.
+func TestSearchOnScreenKeepsFollowingAndCounts(t *testing.T) {
+	b := buf("a", 6, t0, 100)
+	m := pane(t, 11, Source{"a", b})
+	if m, _ = keys(t, m, "g"); !m.Following() {
+		t.Errorf("g paused a log that fits: %s", title(m))
+	}
+	m, _ = keys(t, m, "/", "a", " ", "enter")
+	if !m.Following() || m.cur == nil || m.cur.seq != 6 { // "a 5", the sixth line
+		t.Fatalf("following %v, current %v", m.Following(), m.cur)
+	}
+	if got := title(m); !strings.Contains(got, "following · /a  match 6 of 6") || strings.Contains(got, "paused") || strings.Contains(got, "oldest") {
+		t.Errorf("title %s", got)
+	}
+	m, _ = keys(t, m, "n", "n")
+	if !m.Following() || !strings.Contains(title(m), "match 4 of 6") {
+		t.Errorf("n on screen: following %v, title %s", m.Following(), title(m))
+	}
+	b.Add(supervisor.Stdout, "a 6")
+	m.Refresh()
+	if got := title(m); !strings.Contains(got, "match 4 of 7") {
+		t.Errorf("a new matching line is not counted: %s", got)
+	}
+	m, _ = keys(t, m, "esc", "/", "z", "enter")
+	if got := title(m); !strings.Contains(got, "/z no match") || !m.Following() {
+		t.Errorf("no match: following %v, title %s", m.Following(), got)
+	}
+	// The count follows the stderr filter.
+	m, _ = keys(t, m, "esc", "/", "a", "enter", "E")
+	if got := title(m); !strings.Contains(got, "stderr only · /a no match") {
+		t.Errorf("stderr only: %s", got)
+	}
+}
+
+func title(m Model) string { return strings.SplitN(m.View(false), "\n", 2)[0] }
 
 func contains(lines []string, s string) bool {
 	for _, l := range lines {
