@@ -149,7 +149,7 @@ func parseArgs(args []string) (options, []string, error) {
 				usage(os.Stdout)
 				return o, nil, &exitError{exitOK, errQuiet}
 			}
-			return o, nil, usageErr("%v (see appdeck --help)", err)
+			return o, nil, usageErr("%s (see appdeck --help)", flagError(err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -157,17 +157,8 @@ func parseArgs(args []string) (options, []string, error) {
 		paths = append(paths, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if o.port < 0 || o.port > 65535 {
-		return o, nil, usageErr("--port %d is not a port number", o.port)
-	}
-	if o.adminPort < 0 || o.adminPort > 65535 {
-		return o, nil, usageErr("--admin-port %d is not a port number", o.adminPort)
-	}
-	if o.maxInstances < 0 {
-		return o, nil, usageErr("--max-instances %d: want 0 (no cap) or more", o.maxInstances)
-	}
-	if o.pendingTimeout <= 0 {
-		return o, nil, usageErr("--pending-timeout %s: want a positive duration such as 10s", o.pendingTimeout)
+	if err := o.check(); err != nil {
+		return o, nil, err
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
@@ -183,6 +174,59 @@ func parseArgs(args []string) (options, []string, error) {
 	o.headless = o.headless || o.exitOnFailure || o.logFormat == ui.JSONFormat
 	return o, paths, nil
 }
+
+// maxLogLines bounds --log-lines: each instance's ring is allocated at
+// its full size up front.
+const maxLogLines = 1_000_000
+
+// check validates the values that the flags' types let through. Every
+// rule lives here so that each message names the flag and what it takes.
+func (o *options) check() error {
+	return checkFlags(
+		flagCheck{validPort(o.port), "--port", o.port, "a port number, 0 to 65535 (0 picks free ports)"},
+		flagCheck{validPort(o.adminPort), "--admin-port", o.adminPort, "a port number, 0 to 65535 (0 picks a free port)"},
+		flagCheck{o.grace > 0, "--grace", o.grace, "a positive duration such as 5s"},
+		flagCheck{o.logLines >= 1 && o.logLines <= maxLogLines, "--log-lines", o.logLines, "1 to 1000000 lines"},
+		flagCheck{o.maxInstances >= 0, "--max-instances", o.maxInstances, "0 (no cap) or more"},
+		flagCheck{o.pendingTimeout > 0, "--pending-timeout", o.pendingTimeout, "a positive duration such as 10s"},
+	)
+}
+
+func validPort(p int) bool { return p >= 0 && p <= 65535 }
+
+// flagCheck is a rule a flag's value must follow.
+type flagCheck struct {
+	ok    bool
+	flag  string // as users type it: --grace
+	value any
+	want  string // what the flag takes
+}
+
+// checkFlags returns a usage error for the first rule broken.
+func checkFlags(checks ...flagCheck) error {
+	for _, c := range checks {
+		if !c.ok {
+			return usageErr("%s %v: want %s", c.flag, c.value, c.want)
+		}
+	}
+	return nil
+}
+
+// flagError rewrites the flag package's parse errors with the two dashes
+// users type: "invalid value "x" for flag --grace".
+func flagError(err error) string {
+	return longFlag.ReplaceAllString(err.Error(), "$1--$2")
+}
+
+// dashed spells a flag's name as users type it: -f, --follow.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+var longFlag = regexp.MustCompile(`(flag |for |defined: |argument: )-([a-z][a-z-]+)`)
 
 // envFlag collects repeated --env KEY=VALUE flags.
 type envFlag []string

@@ -150,7 +150,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 				ctlUsage(os.Stdout)
 				return o, "", nil, &exitError{exitOK, errQuiet}
 			}
-			return o, "", nil, usageErr("%v (see appdeck ctl --help)", err)
+			return o, "", nil, usageErr("%s (see appdeck ctl --help)", flagError(err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -179,7 +179,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 		case "admin", "json", "no-color":
 		default:
 			if !slices.Contains(spec.flags, f.Name) && bad == nil {
-				bad = usageErr("-%s does not apply to ctl %s (see appdeck ctl --help)", f.Name, cmd)
+				bad = usageErr("%s does not apply to ctl %s (see appdeck ctl --help)", dashed(f.Name), cmd)
 			}
 		}
 	})
@@ -189,8 +189,11 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 	if cmd == "wait" && !o.ready {
 		return o, "", nil, usageErr("wait needs a condition: --ready")
 	}
-	if o.tail < 0 {
-		return o, "", nil, usageErr("--tail %d: want a number of lines", o.tail)
+	if err := checkFlags(
+		flagCheck{o.tail >= 0, "--tail", o.tail, "a number of lines, 0 (all) or more"},
+		flagCheck{o.timeout > 0, "--timeout", o.timeout, "a positive duration such as 30s"},
+	); err != nil {
+		return o, "", nil, err
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true

@@ -31,8 +31,9 @@ func run(args []string) int {
 	var err error
 	switch cmd {
 	case "version":
-		fmt.Println("appdeck", version)
-		return exitOK
+		if err = noArgs(args); err == nil {
+			fmt.Println("appdeck", version)
+		}
 	case "validate":
 		err = validate(args[1:])
 	case "demo":
@@ -40,12 +41,21 @@ func run(args []string) int {
 	case "ctl":
 		err = ctl(args[1:])
 	case "help":
-		usage(os.Stdout)
-		return exitOK
+		if err = noArgs(args); err == nil {
+			usage(os.Stdout)
+		}
 	default:
-		err = serve(args, "")
+		err = serveArgs(args)
 	}
 	return report(err)
+}
+
+// noArgs rejects arguments after a command that takes none.
+func noArgs(args []string) error {
+	if len(args) > 1 {
+		return usageErr("%s takes no arguments, got %q (see appdeck --help)", args[0], args[1])
+	}
+	return nil
 }
 
 // exitError carries an exit code with the message.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,9 +58,12 @@ func printDiagnostic(d config.Diagnostic) {
 
 func validate(args []string) error {
 	for _, a := range args {
-		if a == "-h" || a == "--help" {
+		switch {
+		case a == "-h" || a == "--help":
 			usage(os.Stdout)
 			return nil
+		case strings.HasPrefix(a, "-"):
+			return usageErr("validate takes only PATHs, not %s (see appdeck --help)", a)
 		}
 	}
 	app, err := loadConfig(args)
@@ -74,13 +78,18 @@ func validate(args []string) error {
 	return nil
 }
 
-// serve runs the app at paths until a signal or the dashboard's quit.
-// name, when set, is the app's name in the dashboard.
-func serve(args []string, name string) error {
+// serveArgs runs `appdeck [flags] [PATH ...]`.
+func serveArgs(args []string) error {
 	o, paths, err := parseArgs(args)
 	if err != nil {
 		return err
 	}
+	return serve(o, paths, "")
+}
+
+// serve runs the app at paths until a signal or the dashboard's quit.
+// name, when set, is the app's name in the dashboard.
+func serve(o options, paths []string, name string) error {
 	app, err := loadConfig(paths)
 	if err != nil {
 		return err
@@ -254,6 +263,9 @@ func leaveCoresToTheApp() {
 // listen binds one front port per service, in the order the files were
 // given: --port, then the ports after it.
 func listen(o options, app *config.App) ([]net.Listener, map[string]int, error) {
+	if last := o.port + len(app.Services) - 1; o.port != 0 && last > 65535 {
+		return nil, nil, usageErr("--port %d: the app's %d services would need ports up to %d; choose %d or lower", o.port, len(app.Services), last, 65536-len(app.Services))
+	}
 	var ls []net.Listener
 	ports := map[string]int{}
 	for i, svc := range app.Services {
