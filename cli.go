@@ -87,15 +87,15 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.adminPort, "admin-port", 8000, "port of the admin API (0 = any free port)")
 	fs.BoolVar(&o.headless, "headless", false, "print prefixed log lines instead of the dashboard (the default when stdout is not a terminal)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours, in the dashboard or the logs")
-	fs.Var(&o.env, "env", "`KEY=VALUE` for every instance, over env_variables (repeatable)")
+	fs.Var(&o.env, "env", "variable for every instance, over env_variables (repeatable)")
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
-	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
-	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, or a YAML `FILE` (default: dark, or light on a light background)")
+	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance, 1 to 1000000")
+	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, a YAML file, or NAME for $XDG_CONFIG_HOME/appdeck/themes/NAME.yaml (default: dark, or light on a light background)")
 	fs.BoolVar(&o.mouse, "mouse", false, "mouse in the dashboard: click to select, wheel to scroll (off: the terminal keeps text selection)")
 	// Control API and headless output.
 	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; beyond loopback, every API call needs the token")
-	fs.Var(&o.logFormat, "log-format", "headless output `format`: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
+	fs.Var(&o.logFormat, "log-format", "headless output: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless")
 	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
 
 	// Runtimes.
@@ -104,13 +104,24 @@ func newFlagSet(o *options) *flag.FlagSet {
 	// Supervision.
 	fs.BoolVar(&o.watch, "watch", true, "rebuild or restart a service when its files change (rolling: no request fails)")
 	fs.BoolVar(&o.noWatch, "no-watch", false, "do not watch files (same as --watch=false)")
-	fs.Var(&o.watchIgnore, "watch-ignore", "`REGEX` of app-relative paths whose changes are ignored, besides skip_files (repeatable)")
+	fs.Var(&o.watchIgnore, "watch-ignore", "app-relative paths whose changes are ignored, besides skip_files (repeatable)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
-	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in `DIR`: service.log, service-instance.log")
+	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in DIR: service.log, service-instance.log")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
-	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this `HOST` (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this host (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
+}
+
+// flagArgs name the argument of the flags whose usage text does not:
+// what users type after the flag.
+var flagArgs = map[string]string{
+	"host": "ADDRESS", "port": "PORT", "admin-port": "PORT", "admin-host": "ADDRESS", "log-dir": "DIR",
+	"env": "KEY=VALUE", "grace": "DURATION", "project": "ID", "log-lines": "N", "theme": "NAME|FILE",
+	"log-format": "text|json", "watch-ignore": "REGEX", "max-instances": "N", "pending-timeout": "DURATION",
+	"allow-host": "PATTERN",
+	// appdeck ctl
+	"admin": "URL", "tail": "N", "since": "DURATION|TIME", "timeout": "DURATION",
 }
 
 func usage(w io.Writer) {
@@ -120,20 +131,51 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, usageFooter)
 }
 
-// printFlags lists flags GNU style (--name), as users type them; the
-// flag package accepts both one and two dashes.
+// printFlags lists flags GNU style (--name, -f for one letter), as users
+// type them (the flag package takes one dash or two), with each help
+// wrapped in a column so that the list fits 80 columns.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
+	const col, width = 28, 80
 	fs.VisitAll(func(f *flag.Flag) {
-		name, help := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if name != "" {
-			line += " " + name
+		arg, help := flag.UnquoteUsage(f)
+		if a, ok := flagArgs[f.Name]; ok {
+			arg = a
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+		name := "  " + dashed(f.Name)
+		if arg != "" {
+			name += " " + arg
+		}
+		switch f.DefValue {
+		case "", "false", "0", "0s":
+		default:
 			help += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "%-24s %s\n", line, help)
+		if len(name) > col-2 { // no room for the help on the same line
+			fmt.Fprintln(w, name)
+			name = ""
+		}
+		for _, line := range wrap(help, width-col) {
+			fmt.Fprintf(w, "%-*s%s\n", col, name, line)
+			name = ""
+		}
 	})
+}
+
+// wrap breaks text into lines of at most width bytes, between words.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
 }
 
 // parseArgs parses flags wherever they appear among the paths, so

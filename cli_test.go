@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,43 @@ func TestCommandsRejectExtraArguments(t *testing.T) {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != exitUsage || !strings.Contains(string(out), tc.want) {
 			t.Errorf("appdeck %s: %v, want exit 2 with %q; output:\n%s", strings.Join(tc.args, " "), err, tc.want, out)
+		}
+	}
+}
+
+// TestHelpListsFlagsAlike checks both flag lists: GNU style names, one
+// column for the help, 80 columns, each default once.
+func TestHelpListsFlagsAlike(t *testing.T) {
+	var main, ctl strings.Builder
+	usage(&main)
+	ctlUsage(&ctl)
+	for name, text := range map[string]string{"appdeck --help": main.String(), "appdeck ctl --help": ctl.String()} {
+		_, flags, ok := strings.Cut(text, "\nFlags:\n")
+		if !ok {
+			t.Fatalf("%s has no Flags section:\n%s", name, text)
+		}
+		flags, _, _ = strings.Cut(flags, "\n\n")
+		for _, l := range strings.Split(flags, "\n") {
+			switch {
+			case len(l) > 80:
+				t.Errorf("%s: line longer than 80 columns: %q", name, l)
+			case strings.HasPrefix(l, "  -") && !strings.HasPrefix(l, "  --") && !regexp.MustCompile(`^  -\w( |$)`).MatchString(l):
+				t.Errorf("%s: a long flag with one dash: %q", name, l)
+			case strings.Count(l, "(default") > 1:
+				t.Errorf("%s: default given twice: %q", name, l)
+			case len(l) > 28 && l[27] != ' ' || len(l) > 28 && l[28] == ' ':
+				t.Errorf("%s: help not in its column: %q", name, l)
+			}
+		}
+	}
+	for _, want := range []string{"  --theme NAME|FILE", "  --pending-timeout DURATION\n", "  --log-format text|json "} {
+		if !strings.Contains(main.String(), want) {
+			t.Errorf("appdeck --help lacks %q", want)
+		}
+	}
+	for _, want := range []string{"  --admin URL ", "  -f  ", "  --timeout DURATION "} {
+		if !strings.Contains(ctl.String(), want) {
+			t.Errorf("appdeck ctl --help lacks %q", want)
 		}
 	}
 }

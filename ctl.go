@@ -83,12 +83,12 @@ type ctlOptions struct {
 
 func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("appdeck ctl", flag.ContinueOnError)
-	fs.StringVar(&o.admin, "admin", os.Getenv("APPDECK_ADMIN"), "`URL` of the admin API, instead of the appdeck serving this directory")
+	fs.StringVar(&o.admin, "admin", os.Getenv("APPDECK_ADMIN"), "URL of the admin API, instead of the appdeck serving this directory")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts: the API's answers; one object per line for logs and requests")
 	fs.BoolVar(&o.follow, "f", false, "logs, requests: follow new lines until Ctrl-C or appdeck stops")
 	fs.BoolVar(&o.follow, "follow", false, "same as -f")
-	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last `N` held (0 = all)")
-	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a `duration` ago (5m) or a time (RFC 3339)")
+	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last N held (0 = all)")
+	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a duration ago (5m) or a time (RFC 3339)")
 	fs.BoolVar(&o.ready, "ready", false, "wait: until every service is ready")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "wait: give up after this long")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
@@ -98,10 +98,8 @@ func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 
 func ctlUsage(w io.Writer) {
 	var o ctlOptions
-	fs := newCtlFlagSet(&o)
-	fs.SetOutput(w)
 	fmt.Fprint(w, ctlUsageText)
-	fs.PrintDefaults()
+	printFlags(w, newCtlFlagSet(&o))
 	fmt.Fprint(w, ctlUsageFooter)
 }
 
