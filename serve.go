@@ -220,13 +220,17 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 	}
 	model := ui.New(sup, ui.Options{Header: h, Renderer: r, Theme: theme, NoColor: o.noColor, Dirs: dirs, SaveDir: saveDir})
 	defer model.Close()
-	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	// appdeck handles the signals itself. Bubble Tea's handler makes a
+	// SIGINT an error (exit 1, where the ctrl+c key exits 0), and next to
+	// a handler of ours its send after the program quit blocks forever,
+	// and Run with it.
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}
 	if o.mouse {
 		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
 	}
 	p := tea.NewProgram(model, opts...)
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go func() {
 		if _, ok := <-sigs; ok {
