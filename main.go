@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	_ "github.com/appdeck/appdeck/internal/termquery" // before Bubble Tea: no terminal query at start
 )
 
 // version is set at release time with -ldflags "-X main.version=…".

@@ -197,19 +197,26 @@ func forceOnSecondSignal(first context.Context) {
 }
 
 func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer) error {
-	// Ask the terminal for its background before Bubble Tea owns stdin:
-	// a late query hangs or leaks its answer into the input.
-	dark := r.HasDarkBackground()
-	r.SetHasDarkBackground(dark)
 	theme := o.theme
 	switch {
 	case o.noColor:
 		theme, _ = themes.Builtin("mono")
-	case theme.Name == "" && !dark:
-		theme, _ = themes.Builtin("light")
 	case theme.Name == "":
 		theme, _ = themes.Builtin(themes.Default)
 	}
+	dark := true
+	if !o.noColor && (o.theme.Name == "" || adaptive(theme)) {
+		// Ask the terminal for its background before Bubble Tea owns
+		// stdin: a late query hangs or leaks its answer into the input.
+		dark = r.HasDarkBackground()
+		if !dark && o.theme.Name == "" {
+			theme, _ = themes.Builtin("light")
+		}
+	}
+	// Explicit, so that nothing asks the terminal later: colours that
+	// depend on the background read this.
+	r.SetHasDarkBackground(dark)
+	lipgloss.SetHasDarkBackground(dark)
 	dirs := map[string]string{}
 	for _, svc := range app.Services {
 		dirs[svc.Name] = svc.Dir
@@ -242,6 +249,17 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 	}
 	fmt.Println("appdeck: stopping instances…")
 	return nil
+}
+
+// adaptive reports whether a theme has colours that depend on the
+// terminal's background ({light: …, dark: …} pairs).
+func adaptive(t themes.Theme) bool {
+	for _, tok := range themes.Tokens {
+		if _, ok := t.Color(tok).(lipgloss.AdaptiveColor); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func portOf(sup *supervisor.Supervisor, service string) int {

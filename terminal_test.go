@@ -87,3 +87,37 @@ func TestDashboardStopsCleanOnSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyTheDashboardAsksTheTerminal: headless output never carries the
+// terminal background query (OSC 11 and the cursor report sent after it),
+// whatever the flags; the dashboard asks only when its theme depends on
+// the answer.
+func TestOnlyTheDashboardAsksTheTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   []string
+		args  []string
+		until string
+		query bool
+	}{
+		{"json", nil, []string{"--log-format", "json"}, `"line":"admin API`, false},
+		{"headless", nil, []string{"--headless"}, "appdeck: admin API", false},
+		{"headless, NO_COLOR", []string{"NO_COLOR=1"}, []string{"--headless"}, "appdeck: admin API", false},
+		{"headless, --theme dark", nil, []string{"--headless", "--theme", "dark"}, "appdeck: admin API", false},
+		{"dashboard, --theme dark", nil, []string{"--theme", "dark"}, "starting…", false},
+		{"dashboard, NO_COLOR", []string{"NO_COLOR=1"}, nil, "starting…", false},
+		{"dashboard, no theme", nil, nil, "starting…", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--port", "0", "--admin-port", "0"}, tc.args...)
+			out, _ := onTerminal(t, tc.until, tc.env, syscall.SIGTERM, args...)
+			asked := strings.Contains(out, "\x1b]11;?") || strings.Contains(out, "\x1b[6n")
+			if asked != tc.query {
+				t.Errorf("asked the terminal: %v, want %v; output:\n%q", asked, tc.query, out)
+			}
+			if tc.until != "starting…" && !strings.HasPrefix(out, "appdeck: ") && !strings.HasPrefix(out, `{"time"`) {
+				t.Errorf("output does not start with appdeck's first line:\n%q", out)
+			}
+		})
+	}
+}
