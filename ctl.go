@@ -49,7 +49,8 @@ Commands:
   wait --ready [--timeout 30s] [SERVICE]
                                      wait until every service (or SERVICE) has a
                                      ready instance and none starting; exit 1 at
-                                     once if a build failed, or at --timeout
+                                     once if a build failed or appdeck ended, or
+                                     at --timeout
 
 Examples:
   appdeck ctl status
@@ -207,6 +208,7 @@ type ctlRun struct {
 	out    io.Writer
 	client *admin.Client
 	where  string // how the appdeck was found, for messages
+	pid    int    // the appdeck's pid, when found through its state file
 }
 
 // notRunningError is an appdeck that could not be found or reached.
@@ -241,6 +243,7 @@ func (c *ctlRun) connect() error {
 		return &notRunningError{notFoundMessage(wd, err)}
 	}
 	c.client, c.where = &admin.Client{Base: st.Admin, Token: st.Token}, fmt.Sprintf("%s (%s, serving %s)", st.Admin, st.App, st.Root)
+	c.pid = st.PID
 	return nil
 }
 

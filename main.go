@@ -68,25 +68,36 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 func usageErr(format string, a ...any) error {
 	return &exitError{exitUsage, fmt.Errorf(format, a...)}
 }
 
 // report prints err, if any, and returns the exit code it calls for.
 func report(err error) int {
-	if err == nil {
-		return exitOK
+	var printed printedError
+	if err != nil && !errors.Is(err, errQuiet) && !errors.As(err, &printed) {
+		fmt.Fprintln(os.Stderr, "appdeck:", err)
 	}
+	return exitCode(err)
+}
+
+// exitCode is the exit status err calls for.
+func exitCode(err error) int {
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != errQuiet {
-			fmt.Fprintln(os.Stderr, "appdeck:", ee.err)
-		}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "appdeck:", err)
 	return exitFailure
 }
 
 // errQuiet marks an exit whose message has already been printed.
 var errQuiet = errors.New("")
+
+// printedError is an error appdeck has already printed in its own words;
+// its message is kept for the record `appdeck ctl wait` reads.
+type printedError struct{ error }

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/appdeck/appdeck/admin"
 	"github.com/appdeck/appdeck/config"
 	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/runtimes"
@@ -88,7 +89,9 @@ func serveArgs(args []string) error {
 }
 
 // serve runs the app at paths until a signal or the dashboard's quit.
-// name, when set, is the app's name in the dashboard.
+// name, when set, is the app's name in the dashboard. When appdeck ends
+// with a failure after the app was read, it leaves a record of it for
+// `appdeck ctl wait`.
 func serve(o options, paths []string, name string) error {
 	app, err := loadConfig(paths)
 	if err != nil {
@@ -97,6 +100,19 @@ func serve(o options, paths []string, name string) error {
 	if name == "" {
 		name = appName(app)
 	}
+	st := admin.State{PID: os.Getpid(), App: name, Root: appRoot(paths, app), Started: time.Now()}
+	err = serveApp(o, app, st)
+	if code := exitCode(err); code != exitOK {
+		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
+		if werr := admin.WriteExit(st); werr != nil {
+			fmt.Fprintln(os.Stderr, "appdeck:", werr)
+		}
+	}
+	return err
+}
+
+// serveApp serves app; st is what the state file for ctl starts from.
+func serveApp(o options, app *config.App, st admin.State) error {
 	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
@@ -133,7 +149,7 @@ func serve(o options, paths []string, name string) error {
 		servers[i] = router.NewServer(svc.Name)
 		go servers[i].Serve(listeners[i])
 	}
-	api := startControl(adminL, sup, o, name, appRoot(paths, app))
+	api := startControl(adminL, sup, o, st)
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
@@ -150,7 +166,7 @@ func serve(o options, paths []string, name string) error {
 	if o.headless || !isTerminal(os.Stdout) {
 		return runHeadless(sup, app, o, r, api.url, watch)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: name, Host: displayHost(o.host), Admin: api.url}, r)
+	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r)
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
@@ -178,7 +194,7 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	var failed *serviceFailure
 	if errors.As(context.Cause(ctx), &failed) {
 		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
-		return &exitError{exitFailure, errQuiet}
+		return &exitError{exitFailure, printedError{failed}}
 	}
 	p.Note("stopping (press Ctrl-C again to kill at once)")
 	return nil
