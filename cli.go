@@ -83,7 +83,7 @@ NO_COLOR=1 in the environment has the same effect as --no-color.
 func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("appdeck", flag.ContinueOnError)
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address the service ports listen on")
-	fs.IntVar(&o.port, "port", 8080, "port of the first service; the next services take the ports after it (0 = any free port)")
+	fs.IntVar(&o.port, "port", 8080, "port of the first service (the default service when appdeck finds the services itself); the next services take the ports after it (0 = any free port)")
 	fs.IntVar(&o.adminPort, "admin-port", 8000, "port of the admin API (0 = any free port)")
 	fs.BoolVar(&o.headless, "headless", false, "print prefixed log lines instead of the dashboard (the default when stdout is not a terminal)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours, in the dashboard or the logs")

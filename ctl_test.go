@@ -242,8 +242,8 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, out)
 		}
-		// Services are in the order appdeck found them: api/, then web/.
-		for _, want := range []string{"default/0", "default/1", "api/0", fmt.Sprintf("api      http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", port+1)} {
+		// Found with no path: the default service (web/) takes --port, api the next.
+		for _, want := range []string{"default/0", "default/1", "api/0", fmt.Sprintf("default  http://127.0.0.1:%d", port), fmt.Sprintf("api      http://127.0.0.1:%d", port+1)} {
 			if !strings.Contains(out, want) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}
