@@ -93,6 +93,7 @@ func serveArgs(args []string) error {
 // with a failure after the app was read, it leaves a record of it for
 // `appdeck ctl wait`.
 func serve(o options, paths []string, name string) error {
+	stopWithGoRun()
 	app, err := loadConfig(paths)
 	if err != nil {
 		return err
