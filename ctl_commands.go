@@ -41,7 +41,9 @@ func selectTarget(services []admin.Service, target string) ([]admin.Service, err
 	if err != nil {
 		return nil, err
 	}
+	var names []string
 	for _, s := range services {
+		names = append(names, s.Name)
 		if s.Name != service {
 			continue
 		}
@@ -56,7 +58,7 @@ func selectTarget(services []admin.Service, target string) ([]admin.Service, err
 		}
 		return nil, fmt.Errorf("no instance %s/%s", service, instance)
 	}
-	return nil, fmt.Errorf("no service %q", service)
+	return nil, fmt.Errorf("no service %q (the services are %s)", service, strings.Join(names, ", "))
 }
 
 func (c *ctlRun) printStatus(services []admin.Service) {

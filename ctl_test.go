@@ -383,6 +383,13 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if out, code := d.ctl(dir, "restart", "default/9"); code != 1 || !strings.Contains(out, "no instance default/9") {
 			t.Errorf("restart of an unknown instance: exit %d: %s", code, out)
 		}
+		// Each names what is missing, and only that.
+		for _, args := range [][]string{{"scale", "nosuch", "1"}, {"logs", "nosuch"}, {"requests", "nosuch"}, {"status", "nosuch"}, {"restart", "nosuch"}} {
+			want := "appdeck: no service \"nosuch\" (the services are default, api)\n"
+			if out, code := d.ctl(dir, args...); code != 1 || out != want {
+				t.Errorf("ctl %v: exit %d, %q; want 1, %q", args, code, out, want)
+			}
+		}
 	})
 
 	d.stop()
