@@ -114,7 +114,8 @@ func dialHost(h string) string {
 
 // appRoot is the directory `appdeck ctl` knows the app by: the directory
 // appdeck searched for app.yaml files when given no paths, else the
-// deepest directory holding every service and the dispatch file.
+// deepest directory holding every service and the dispatch file; or, when
+// app could not be read (nil), every path.
 func appRoot(paths []string, app *config.App) string {
 	if len(paths) == 0 {
 		if wd, err := os.Getwd(); err == nil {
@@ -122,11 +123,25 @@ func appRoot(paths []string, app *config.App) string {
 		}
 	}
 	var dirs []string
-	for _, s := range app.Services {
-		dirs = append(dirs, s.Dir)
+	switch {
+	case app == nil:
+		for _, p := range paths {
+			abs, _ := filepath.Abs(p) // fails only without a working directory
+			if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+				abs = filepath.Dir(abs)
+			}
+			dirs = append(dirs, abs)
+		}
+	default:
+		for _, s := range app.Services {
+			dirs = append(dirs, s.Dir)
+		}
+		if app.Dispatch != nil {
+			dirs = append(dirs, filepath.Dir(app.Dispatch.File))
+		}
 	}
-	if app.Dispatch != nil {
-		dirs = append(dirs, filepath.Dir(app.Dispatch.File))
+	if len(dirs) == 0 {
+		return "" // no paths and no working directory
 	}
 	return commonDir(dirs)
 }

@@ -37,7 +37,7 @@ func loadConfig(paths []string) (*config.App, error) {
 			for _, d := range ds {
 				printDiagnostic(d)
 			}
-			return nil, &exitError{exitUsage, errQuiet}
+			return nil, &exitError{exitUsage, printedError{ds}}
 		}
 		return nil, &exitError{exitUsage, err}
 	}
@@ -90,24 +90,22 @@ func serveArgs(args []string) error {
 
 // serve runs the app at paths until a signal or the dashboard's quit.
 // name, when set, is the app's name in the dashboard. When appdeck ends
-// with a failure after the app was read, it leaves a record of it for
-// `appdeck ctl wait`.
+// with a failure, a bad configuration included, it leaves a record of it
+// for `appdeck ctl wait`.
 func serve(o options, paths []string, name string) error {
 	stopWithGoRun()
+	st := admin.State{PID: os.Getpid(), App: name, Started: time.Now()}
 	app, err := loadConfig(paths)
-	if err != nil {
-		return err
-	}
-	if name == "" {
-		name = appName(app)
-	}
-	st := admin.State{PID: os.Getpid(), App: name, Root: appRoot(paths, app), Started: time.Now()}
-	err = serveApp(o, app, st)
-	if code := exitCode(err); code != exitOK {
-		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
-		if werr := admin.WriteExit(st); werr != nil {
-			fmt.Fprintln(os.Stderr, "appdeck:", werr)
+	st.Root = appRoot(paths, app)
+	if err == nil {
+		if st.App == "" {
+			st.App = appName(app)
 		}
+		err = serveApp(o, app, st)
+	}
+	if code := exitCode(err); code != exitOK && st.Root != "" {
+		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
+		_ = admin.WriteExit(st) // without it, only ctl wait's answer comes later
 	}
 	return err
 }

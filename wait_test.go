@@ -28,6 +28,16 @@ func TestWaitEndsWithTheAppdeck(t *testing.T) {
 		}
 	})
 
+	t.Run("bad configuration", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: go99\n")
+		d := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0")
+		out, code := d.ctl(dir, "wait", "--ready", "--timeout", "90s")
+		if want := `exited with status 2 before it was ready: app.yaml:1:10: unknown runtime "go99"`; code != 1 || !strings.Contains(out, want) {
+			t.Errorf("wait: exit %d, want 1 with %q:\n%s", code, want, out)
+		}
+	})
+
 	t.Run("port in use", func(t *testing.T) {
 		busy, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
