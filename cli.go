@@ -53,8 +53,9 @@ const usageText = `appdeck runs App Engine style apps locally, with a live dashb
 
 Usage:
   appdeck [flags] [PATH ...]     run the app; PATHs are app.yaml files, service
-                                 directories or a dispatch.yaml (default: ./app.yaml,
-                                 else every ./*/app.yaml)
+                                 directories, app directories (*/app.yaml and a
+                                 dispatch.yaml) or a dispatch.yaml (default:
+                                 ./app.yaml, else . as an app directory)
   appdeck demo [flags]           run the built-in demo app (no files needed)
   appdeck validate [PATH ...]    check the configuration, print every problem;
                                  exit 0 when valid, 2 when not
