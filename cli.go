@@ -53,8 +53,9 @@ const usageText = `appdeck runs App Engine style apps locally, with a live dashb
 
 Usage:
   appdeck [flags] [PATH ...]     run the app; PATHs are app.yaml files, service
-                                 directories or a dispatch.yaml (default: ./app.yaml,
-                                 else every ./*/app.yaml)
+                                 directories, app directories (*/app.yaml and a
+                                 dispatch.yaml) or a dispatch.yaml (default:
+                                 ./app.yaml, else . as an app directory)
   appdeck demo [flags]           run the built-in demo app (no files needed)
   appdeck validate [PATH ...]    check the configuration, print every problem;
                                  exit 0 when valid, 2 when not
@@ -83,19 +84,19 @@ NO_COLOR=1 in the environment has the same effect as --no-color.
 func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("appdeck", flag.ContinueOnError)
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address the service ports listen on")
-	fs.IntVar(&o.port, "port", 8080, "port of the first service; the next services take the ports after it (0 = any free port)")
+	fs.IntVar(&o.port, "port", 8080, "port of the first service (the default service when appdeck finds the services itself); the next services take the ports after it (0 = any free port)")
 	fs.IntVar(&o.adminPort, "admin-port", 8000, "port of the admin API (0 = any free port)")
 	fs.BoolVar(&o.headless, "headless", false, "print prefixed log lines instead of the dashboard (the default when stdout is not a terminal)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours, in the dashboard or the logs")
-	fs.Var(&o.env, "env", "`KEY=VALUE` for every instance, over env_variables (repeatable)")
+	fs.Var(&o.env, "env", "variable for every instance, over env_variables (repeatable)")
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stopping instance gets between SIGTERM and SIGKILL")
 	fs.StringVar(&o.project, "project", "", "GOOGLE_CLOUD_PROJECT for instances (default: the app id, else \"test\")")
-	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance")
-	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, or a YAML `FILE` (default: dark, or light on a light background)")
+	fs.IntVar(&o.logLines, "log-lines", 10000, "log lines kept per instance, 1 to 1000000")
+	fs.StringVar(&o.themeArg, "theme", "", "dashboard theme: dark, light, high-contrast, mono, a YAML file, or NAME for $XDG_CONFIG_HOME/appdeck/themes/NAME.yaml (default: dark, or light on a light background)")
 	fs.BoolVar(&o.mouse, "mouse", false, "mouse in the dashboard: click to select, wheel to scroll (off: the terminal keeps text selection)")
 	// Control API and headless output.
 	fs.StringVar(&o.adminHost, "admin-host", "127.0.0.1", "address the admin API listens on; beyond loopback, every API call needs the token")
-	fs.Var(&o.logFormat, "log-format", "headless output `format`: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless (default text)")
+	fs.Var(&o.logFormat, "log-format", "headless output: text (coloured \"service/instance | line\") or json (one object per line); json implies --headless")
 	fs.BoolVar(&o.exitOnFailure, "exit-on-failure", false, "exit with status 1 when a service cannot build or an instance crash-loops; implies --headless")
 
 	// Runtimes.
@@ -104,13 +105,24 @@ func newFlagSet(o *options) *flag.FlagSet {
 	// Supervision.
 	fs.BoolVar(&o.watch, "watch", true, "rebuild or restart a service when its files change (rolling: no request fails)")
 	fs.BoolVar(&o.noWatch, "no-watch", false, "do not watch files (same as --watch=false)")
-	fs.Var(&o.watchIgnore, "watch-ignore", "`REGEX` of app-relative paths whose changes are ignored, besides skip_files (repeatable)")
+	fs.Var(&o.watchIgnore, "watch-ignore", "app-relative paths whose changes are ignored, besides skip_files (repeatable)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
-	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in `DIR`: service.log, service-instance.log")
+	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in DIR: service.log, service-instance.log")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
-	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this `HOST` (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this host (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
 	fs.Usage = func() { usage(fs.Output()) }
 	return fs
+}
+
+// flagArgs name the argument of the flags whose usage text does not:
+// what users type after the flag.
+var flagArgs = map[string]string{
+	"host": "ADDRESS", "port": "PORT", "admin-port": "PORT", "admin-host": "ADDRESS", "log-dir": "DIR",
+	"env": "KEY=VALUE", "grace": "DURATION", "project": "ID", "log-lines": "N", "theme": "NAME|FILE",
+	"log-format": "text|json", "watch-ignore": "REGEX", "max-instances": "N", "pending-timeout": "DURATION",
+	"allow-host": "PATTERN",
+	// appdeck ctl
+	"admin": "URL", "tail": "N", "since": "DURATION|TIME", "timeout": "DURATION",
 }
 
 func usage(w io.Writer) {
@@ -120,20 +132,51 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, usageFooter)
 }
 
-// printFlags lists flags GNU style (--name), as users type them; the
-// flag package accepts both one and two dashes.
+// printFlags lists flags GNU style (--name, -f for one letter), as users
+// type them (the flag package takes one dash or two), with each help
+// wrapped in a column so that the list fits 80 columns.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
+	const col, width = 28, 80
 	fs.VisitAll(func(f *flag.Flag) {
-		name, help := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if name != "" {
-			line += " " + name
+		arg, help := flag.UnquoteUsage(f)
+		if a, ok := flagArgs[f.Name]; ok {
+			arg = a
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+		name := "  " + dashed(f.Name)
+		if arg != "" {
+			name += " " + arg
+		}
+		switch f.DefValue {
+		case "", "false", "0", "0s":
+		default:
 			help += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "%-24s %s\n", line, help)
+		if len(name) > col-2 { // no room for the help on the same line
+			fmt.Fprintln(w, name)
+			name = ""
+		}
+		for _, line := range wrap(help, width-col) {
+			fmt.Fprintf(w, "%-*s%s\n", col, name, line)
+			name = ""
+		}
 	})
+}
+
+// wrap breaks text into lines of at most width bytes, between words.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
 }
 
 // parseArgs parses flags wherever they appear among the paths, so
@@ -149,7 +192,7 @@ func parseArgs(args []string) (options, []string, error) {
 				usage(os.Stdout)
 				return o, nil, &exitError{exitOK, errQuiet}
 			}
-			return o, nil, usageErr("%v (see appdeck --help)", err)
+			return o, nil, usageErr("%s (see appdeck --help)", flagError(err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -157,17 +200,8 @@ func parseArgs(args []string) (options, []string, error) {
 		paths = append(paths, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if o.port < 0 || o.port > 65535 {
-		return o, nil, usageErr("--port %d is not a port number", o.port)
-	}
-	if o.adminPort < 0 || o.adminPort > 65535 {
-		return o, nil, usageErr("--admin-port %d is not a port number", o.adminPort)
-	}
-	if o.maxInstances < 0 {
-		return o, nil, usageErr("--max-instances %d: want 0 (no cap) or more", o.maxInstances)
-	}
-	if o.pendingTimeout <= 0 {
-		return o, nil, usageErr("--pending-timeout %s: want a positive duration such as 10s", o.pendingTimeout)
+	if err := o.check(); err != nil {
+		return o, nil, err
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
@@ -183,6 +217,59 @@ func parseArgs(args []string) (options, []string, error) {
 	o.headless = o.headless || o.exitOnFailure || o.logFormat == ui.JSONFormat
 	return o, paths, nil
 }
+
+// maxLogLines bounds --log-lines: each instance's ring is allocated at
+// its full size up front.
+const maxLogLines = 1_000_000
+
+// check validates the values that the flags' types let through. Every
+// rule lives here so that each message names the flag and what it takes.
+func (o *options) check() error {
+	return checkFlags(
+		flagCheck{validPort(o.port), "--port", o.port, "a port number, 0 to 65535 (0 picks free ports)"},
+		flagCheck{validPort(o.adminPort), "--admin-port", o.adminPort, "a port number, 0 to 65535 (0 picks a free port)"},
+		flagCheck{o.grace > 0, "--grace", o.grace, "a positive duration such as 5s"},
+		flagCheck{o.logLines >= 1 && o.logLines <= maxLogLines, "--log-lines", o.logLines, "1 to 1000000 lines"},
+		flagCheck{o.maxInstances >= 0, "--max-instances", o.maxInstances, "0 (no cap) or more"},
+		flagCheck{o.pendingTimeout > 0, "--pending-timeout", o.pendingTimeout, "a positive duration such as 10s"},
+	)
+}
+
+func validPort(p int) bool { return p >= 0 && p <= 65535 }
+
+// flagCheck is a rule a flag's value must follow.
+type flagCheck struct {
+	ok    bool
+	flag  string // as users type it: --grace
+	value any
+	want  string // what the flag takes
+}
+
+// checkFlags returns a usage error for the first rule broken.
+func checkFlags(checks ...flagCheck) error {
+	for _, c := range checks {
+		if !c.ok {
+			return usageErr("%s %v: want %s", c.flag, c.value, c.want)
+		}
+	}
+	return nil
+}
+
+// flagError rewrites the flag package's parse errors with the two dashes
+// users type: "invalid value "x" for flag --grace".
+func flagError(err error) string {
+	return longFlag.ReplaceAllString(err.Error(), "$1--$2")
+}
+
+// dashed spells a flag's name as users type it: -f, --follow.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+var longFlag = regexp.MustCompile(`(flag |for |defined: |argument: )-([a-z][a-z-]+)`)
 
 // envFlag collects repeated --env KEY=VALUE flags.
 type envFlag []string

@@ -49,14 +49,14 @@ type control struct {
 	path  string // the state file; "" when it could not be written
 }
 
-// startControl serves the admin API on l and writes the state file. A
-// state file that cannot be written costs only ctl's discovery, so it is
-// a warning.
-func startControl(l net.Listener, sup *supervisor.Supervisor, o options, name, root string) *control {
+// startControl serves the admin API on l and writes the state file, st
+// completed with the API's address and token. A state file that cannot be
+// written costs only ctl's discovery, so it is a warning.
+func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admin.State) *control {
 	token := admin.NewToken()
 	exposed := !isLoopback(o.adminHost)
 	srv := admin.New(admin.Options{
-		Sup: sup, Token: token, App: name, TokenForReads: exposed,
+		Sup: sup, Token: token, App: st.App, TokenForReads: exposed,
 		Hosts: admin.AllowedHosts(o.adminHost), ServiceHost: displayHost(o.host),
 	})
 	go func() {
@@ -66,10 +66,8 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, name, r
 	}()
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	c := &control{srv: srv, url: "http://" + net.JoinHostPort(displayHost(o.adminHost), port)}
-	c.state = admin.State{
-		PID: os.Getpid(), Token: token, App: name, Root: root, Started: time.Now(),
-		Admin: "http://" + net.JoinHostPort(dialHost(o.adminHost), port),
-	}
+	st.Token, st.Admin = token, "http://"+net.JoinHostPort(dialHost(o.adminHost), port)
+	c.state = st
 	path, err := admin.WriteState(c.state)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "appdeck: %v; `appdeck ctl` needs --admin %s\n", err, c.state.Admin)
@@ -116,7 +114,8 @@ func dialHost(h string) string {
 
 // appRoot is the directory `appdeck ctl` knows the app by: the directory
 // appdeck searched for app.yaml files when given no paths, else the
-// deepest directory holding every service and the dispatch file.
+// deepest directory holding every service and the dispatch file; or, when
+// app could not be read (nil), every path.
 func appRoot(paths []string, app *config.App) string {
 	if len(paths) == 0 {
 		if wd, err := os.Getwd(); err == nil {
@@ -124,11 +123,25 @@ func appRoot(paths []string, app *config.App) string {
 		}
 	}
 	var dirs []string
-	for _, s := range app.Services {
-		dirs = append(dirs, s.Dir)
+	switch {
+	case app == nil:
+		for _, p := range paths {
+			abs, _ := filepath.Abs(p) // fails only without a working directory
+			if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+				abs = filepath.Dir(abs)
+			}
+			dirs = append(dirs, abs)
+		}
+	default:
+		for _, s := range app.Services {
+			dirs = append(dirs, s.Dir)
+		}
+		if app.Dispatch != nil {
+			dirs = append(dirs, filepath.Dir(app.Dispatch.File))
+		}
 	}
-	if app.Dispatch != nil {
-		dirs = append(dirs, filepath.Dir(app.Dispatch.File))
+	if len(dirs) == 0 {
+		return "" // no paths and no working directory
 	}
 	return commonDir(dirs)
 }

@@ -68,6 +68,10 @@ func TestAppRoot(t *testing.T) {
 			t.Errorf("appRoot(%v) = %s, want %s", tc.app.Services[0].Dir, got, tc.want)
 		}
 	}
+	// An app that could not be read: the paths' directories.
+	if got := appRoot([]string{"/src/app/web/app.yaml", "/src/app/api/app.yaml"}, nil); got != "/src/app" {
+		t.Errorf("appRoot of unread paths = %s, want /src/app", got)
+	}
 }
 
 func TestAdminPortInUse(t *testing.T) {

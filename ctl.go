@@ -49,7 +49,8 @@ Commands:
   wait --ready [--timeout 30s] [SERVICE]
                                      wait until every service (or SERVICE) has a
                                      ready instance and none starting; exit 1 at
-                                     once if a build failed, or at --timeout
+                                     once if a build failed or appdeck ended, or
+                                     at --timeout
 
 Examples:
   appdeck ctl status
@@ -83,12 +84,12 @@ type ctlOptions struct {
 
 func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("appdeck ctl", flag.ContinueOnError)
-	fs.StringVar(&o.admin, "admin", os.Getenv("APPDECK_ADMIN"), "`URL` of the admin API, instead of the appdeck serving this directory")
+	fs.StringVar(&o.admin, "admin", os.Getenv("APPDECK_ADMIN"), "URL of the admin API, instead of the appdeck serving this directory")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts: the API's answers; one object per line for logs and requests")
 	fs.BoolVar(&o.follow, "f", false, "logs, requests: follow new lines until Ctrl-C or appdeck stops")
 	fs.BoolVar(&o.follow, "follow", false, "same as -f")
-	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last `N` held (0 = all)")
-	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a `duration` ago (5m) or a time (RFC 3339)")
+	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last N held (0 = all)")
+	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a duration ago (5m) or a time (RFC 3339)")
 	fs.BoolVar(&o.ready, "ready", false, "wait: until every service is ready")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "wait: give up after this long")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
@@ -98,10 +99,8 @@ func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 
 func ctlUsage(w io.Writer) {
 	var o ctlOptions
-	fs := newCtlFlagSet(&o)
-	fs.SetOutput(w)
 	fmt.Fprint(w, ctlUsageText)
-	fs.PrintDefaults()
+	printFlags(w, newCtlFlagSet(&o))
 	fmt.Fprint(w, ctlUsageFooter)
 }
 
@@ -150,7 +149,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 				ctlUsage(os.Stdout)
 				return o, "", nil, &exitError{exitOK, errQuiet}
 			}
-			return o, "", nil, usageErr("%v (see appdeck ctl --help)", err)
+			return o, "", nil, usageErr("%s (see appdeck ctl --help)", flagError(err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -179,7 +178,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 		case "admin", "json", "no-color":
 		default:
 			if !slices.Contains(spec.flags, f.Name) && bad == nil {
-				bad = usageErr("-%s does not apply to ctl %s (see appdeck ctl --help)", f.Name, cmd)
+				bad = usageErr("%s does not apply to ctl %s (see appdeck ctl --help)", dashed(f.Name), cmd)
 			}
 		}
 	})
@@ -189,8 +188,11 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 	if cmd == "wait" && !o.ready {
 		return o, "", nil, usageErr("wait needs a condition: --ready")
 	}
-	if o.tail < 0 {
-		return o, "", nil, usageErr("--tail %d: want a number of lines", o.tail)
+	if err := checkFlags(
+		flagCheck{o.tail >= 0, "--tail", o.tail, "a number of lines, 0 (all) or more"},
+		flagCheck{o.timeout > 0, "--timeout", o.timeout, "a positive duration such as 30s"},
+	); err != nil {
+		return o, "", nil, err
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		o.noColor = true
@@ -206,6 +208,7 @@ type ctlRun struct {
 	out    io.Writer
 	client *admin.Client
 	where  string // how the appdeck was found, for messages
+	pid    int    // the appdeck's pid, when found through its state file
 }
 
 // notRunningError is an appdeck that could not be found or reached.
@@ -240,6 +243,7 @@ func (c *ctlRun) connect() error {
 		return &notRunningError{notFoundMessage(wd, err)}
 	}
 	c.client, c.where = &admin.Client{Base: st.Admin, Token: st.Token}, fmt.Sprintf("%s (%s, serving %s)", st.Admin, st.App, st.Root)
+	c.pid = st.PID
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -40,7 +41,9 @@ func selectTarget(services []admin.Service, target string) ([]admin.Service, err
 	if err != nil {
 		return nil, err
 	}
+	var names []string
 	for _, s := range services {
+		names = append(names, s.Name)
 		if s.Name != service {
 			continue
 		}
@@ -55,7 +58,7 @@ func selectTarget(services []admin.Service, target string) ([]admin.Service, err
 		}
 		return nil, fmt.Errorf("no instance %s/%s", service, instance)
 	}
-	return nil, fmt.Errorf("no service %q", service)
+	return nil, fmt.Errorf("no service %q (the services are %s)", service, strings.Join(names, ", "))
 }
 
 func (c *ctlRun) printStatus(services []admin.Service) {
@@ -324,7 +327,8 @@ func requestRecord(r admin.Request) supervisor.Request {
 
 // wait polls until every service (or the one named) is ready. It also
 // waits for appdeck itself to start answering, so that a script can start
-// appdeck in the background and wait at once.
+// appdeck in the background and wait at once; and it stops waiting as
+// soon as that appdeck ends.
 func (c *ctlRun) wait(args []string) error {
 	start := time.Now()
 	deadline := time.NewTimer(c.opts.timeout)
@@ -332,6 +336,7 @@ func (c *ctlRun) wait(args []string) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var last error // why it is not ready yet
+	answered := false
 	for {
 		services, err := c.waitOnce(args)
 		switch {
@@ -341,7 +346,12 @@ func (c *ctlRun) wait(args []string) error {
 			}
 			fmt.Fprintf(c.out, "ready after %s: %s\n", time.Since(start).Round(10*time.Millisecond), readySummary(services))
 			return nil
-		case errors.Is(err, errNotReady), isNotRunning(err):
+		case errors.Is(err, errNotReady):
+			answered, last = true, err
+		case isNotRunning(err):
+			if err := c.ended(start, answered); err != nil {
+				return err
+			}
 			last = err
 		default:
 			return err // a failed build, an unknown service
@@ -351,12 +361,54 @@ func (c *ctlRun) wait(args []string) error {
 			return fmt.Errorf("interrupted before ready: %w", last)
 		case <-deadline.C:
 			if isNotRunning(last) {
-				return last
+				return c.lastExit(last)
 			}
 			return fmt.Errorf("not ready after %s: %w", c.opts.timeout, last)
 		case <-tick.C:
 		}
 	}
+}
+
+// recentExit is how long before wait started an appdeck may have ended
+// for wait to take it as the one it waits for: the two are usually
+// started together, and appdeck may fail first (a port in use). Older
+// exits belong to an earlier run.
+const recentExit = 2 * time.Second
+
+// ended returns why wait cannot succeed when the appdeck it waits for has
+// ended: one that left a record of its failure since wait started, or
+// one that answered and went away. nil while one may still come, or the
+// one found is still running (starting, or stopping and about to leave
+// its record).
+func (c *ctlRun) ended(start time.Time, answered bool) error {
+	if c.pid != 0 && admin.Alive(c.pid) {
+		return nil
+	}
+	if c.opts.admin == "" {
+		if wd, err := os.Getwd(); err == nil {
+			if st, ok := admin.FindExit(wd, start.Add(-recentExit)); ok {
+				return &exitError{exitFailure, fmt.Errorf("the appdeck serving %s exited with status %d before it was ready: %s", st.Root, st.Status, st.Reason)}
+			}
+		}
+	}
+	if answered || c.pid != 0 {
+		return &exitError{exitFailure, fmt.Errorf("the appdeck at %s stopped before it was ready", c.where)}
+	}
+	return nil
+}
+
+// lastExit adds to wait's "not running" the last failure of an appdeck
+// for this directory, when there was one.
+func (c *ctlRun) lastExit(notRunning error) error {
+	wd, err := os.Getwd()
+	if c.opts.admin != "" || err != nil {
+		return notRunning
+	}
+	if st, ok := admin.FindExit(wd, time.Time{}); ok {
+		return &notRunningError{fmt.Sprintf("%v\n(an appdeck for %s exited with status %d at %s, before wait started: %s)",
+			notRunning, st.Root, st.Status, st.Exited.Format(time.TimeOnly), st.Reason)}
+	}
+	return notRunning
 }
 
 var errNotReady = errors.New("not ready")

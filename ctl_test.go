@@ -242,8 +242,8 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, out)
 		}
-		// Services are in the order appdeck found them: api/, then web/.
-		for _, want := range []string{"default/0", "default/1", "api/0", fmt.Sprintf("api      http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", port+1)} {
+		// Found with no path: the default service (web/) takes --port, api the next.
+		for _, want := range []string{"default/0", "default/1", "api/0", fmt.Sprintf("default  http://127.0.0.1:%d", port), fmt.Sprintf("api      http://127.0.0.1:%d", port+1)} {
 			if !strings.Contains(out, want) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}
@@ -382,6 +382,13 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		}
 		if out, code := d.ctl(dir, "restart", "default/9"); code != 1 || !strings.Contains(out, "no instance default/9") {
 			t.Errorf("restart of an unknown instance: exit %d: %s", code, out)
+		}
+		// Each names what is missing, and only that.
+		for _, args := range [][]string{{"scale", "nosuch", "1"}, {"logs", "nosuch"}, {"requests", "nosuch"}, {"status", "nosuch"}, {"restart", "nosuch"}} {
+			want := "appdeck: no service \"nosuch\" (the services are default, api)\n"
+			if out, code := d.ctl(dir, args...); code != 1 || out != want {
+				t.Errorf("ctl %v: exit %d, %q; want 1, %q", args, code, out, want)
+			}
 		}
 	})
 

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	_ "github.com/appdeck/appdeck/internal/termquery" // before Bubble Tea: no terminal query at start
 )
 
 // version is set at release time with -ldflags "-X main.version=…".
@@ -31,8 +33,9 @@ func run(args []string) int {
 	var err error
 	switch cmd {
 	case "version":
-		fmt.Println("appdeck", version)
-		return exitOK
+		if err = noArgs(args); err == nil {
+			fmt.Println("appdeck", version)
+		}
 	case "validate":
 		err = validate(args[1:])
 	case "demo":
@@ -40,12 +43,21 @@ func run(args []string) int {
 	case "ctl":
 		err = ctl(args[1:])
 	case "help":
-		usage(os.Stdout)
-		return exitOK
+		if err = noArgs(args); err == nil {
+			usage(os.Stdout)
+		}
 	default:
-		err = serve(args, "")
+		err = serveArgs(args)
 	}
 	return report(err)
+}
+
+// noArgs rejects arguments after a command that takes none.
+func noArgs(args []string) error {
+	if len(args) > 1 {
+		return usageErr("%s takes no arguments, got %q (see appdeck --help)", args[0], args[1])
+	}
+	return nil
 }
 
 // exitError carries an exit code with the message.
@@ -56,25 +68,36 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 func usageErr(format string, a ...any) error {
 	return &exitError{exitUsage, fmt.Errorf(format, a...)}
 }
 
 // report prints err, if any, and returns the exit code it calls for.
 func report(err error) int {
-	if err == nil {
-		return exitOK
+	var printed printedError
+	if err != nil && !errors.Is(err, errQuiet) && !errors.As(err, &printed) {
+		fmt.Fprintln(os.Stderr, "appdeck:", err)
 	}
+	return exitCode(err)
+}
+
+// exitCode is the exit status err calls for.
+func exitCode(err error) int {
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != errQuiet {
-			fmt.Fprintln(os.Stderr, "appdeck:", ee.err)
-		}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "appdeck:", err)
 	return exitFailure
 }
 
 // errQuiet marks an exit whose message has already been printed.
 var errQuiet = errors.New("")
+
+// printedError is an error appdeck has already printed in its own words;
+// its message is kept for the record `appdeck ctl wait` reads.
+type printedError struct{ error }

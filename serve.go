@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/appdeck/appdeck/admin"
 	"github.com/appdeck/appdeck/config"
 	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/runtimes"
@@ -35,7 +37,7 @@ func loadConfig(paths []string) (*config.App, error) {
 			for _, d := range ds {
 				printDiagnostic(d)
 			}
-			return nil, &exitError{exitUsage, errQuiet}
+			return nil, &exitError{exitUsage, printedError{ds}}
 		}
 		return nil, &exitError{exitUsage, err}
 	}
@@ -57,9 +59,12 @@ func printDiagnostic(d config.Diagnostic) {
 
 func validate(args []string) error {
 	for _, a := range args {
-		if a == "-h" || a == "--help" {
+		switch {
+		case a == "-h" || a == "--help":
 			usage(os.Stdout)
 			return nil
+		case strings.HasPrefix(a, "-"):
+			return usageErr("validate takes only PATHs, not %s (see appdeck --help)", a)
 		}
 	}
 	app, err := loadConfig(args)
@@ -74,20 +79,39 @@ func validate(args []string) error {
 	return nil
 }
 
-// serve runs the app at paths until a signal or the dashboard's quit.
-// name, when set, is the app's name in the dashboard.
-func serve(args []string, name string) error {
+// serveArgs runs `appdeck [flags] [PATH ...]`.
+func serveArgs(args []string) error {
 	o, paths, err := parseArgs(args)
 	if err != nil {
 		return err
 	}
+	return serve(o, paths, "")
+}
+
+// serve runs the app at paths until a signal or the dashboard's quit.
+// name, when set, is the app's name in the dashboard. When appdeck ends
+// with a failure, a bad configuration included, it leaves a record of it
+// for `appdeck ctl wait`.
+func serve(o options, paths []string, name string) error {
+	stopWithGoRun()
+	st := admin.State{PID: os.Getpid(), App: name, Started: time.Now()}
 	app, err := loadConfig(paths)
-	if err != nil {
-		return err
+	st.Root = appRoot(paths, app)
+	if err == nil {
+		if st.App == "" {
+			st.App = appName(app)
+		}
+		err = serveApp(o, app, st)
 	}
-	if name == "" {
-		name = appName(app)
+	if code := exitCode(err); code != exitOK && st.Root != "" {
+		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
+		_ = admin.WriteExit(st) // without it, only ctl wait's answer comes later
 	}
+	return err
+}
+
+// serveApp serves app; st is what the state file for ctl starts from.
+func serveApp(o options, app *config.App, st admin.State) error {
 	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
@@ -124,7 +148,7 @@ func serve(args []string, name string) error {
 		servers[i] = router.NewServer(svc.Name)
 		go servers[i].Serve(listeners[i])
 	}
-	api := startControl(adminL, sup, o, name, appRoot(paths, app))
+	api := startControl(adminL, sup, o, st)
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
@@ -141,7 +165,7 @@ func serve(args []string, name string) error {
 	if o.headless || !isTerminal(os.Stdout) {
 		return runHeadless(sup, app, o, r, api.url, watch)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: name, Host: displayHost(o.host), Admin: api.url}, r)
+	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r)
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
@@ -169,7 +193,7 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	var failed *serviceFailure
 	if errors.As(context.Cause(ctx), &failed) {
 		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
-		return &exitError{exitFailure, errQuiet}
+		return &exitError{exitFailure, printedError{failed}}
 	}
 	p.Note("stopping (press Ctrl-C again to kill at once)")
 	return nil
@@ -188,19 +212,26 @@ func forceOnSecondSignal(first context.Context) {
 }
 
 func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer) error {
-	// Ask the terminal for its background before Bubble Tea owns stdin:
-	// a late query hangs or leaks its answer into the input.
-	dark := r.HasDarkBackground()
-	r.SetHasDarkBackground(dark)
 	theme := o.theme
 	switch {
 	case o.noColor:
 		theme, _ = themes.Builtin("mono")
-	case theme.Name == "" && !dark:
-		theme, _ = themes.Builtin("light")
 	case theme.Name == "":
 		theme, _ = themes.Builtin(themes.Default)
 	}
+	dark := true
+	if !o.noColor && (o.theme.Name == "" || adaptive(theme)) {
+		// Ask the terminal for its background before Bubble Tea owns
+		// stdin: a late query hangs or leaks its answer into the input.
+		dark = r.HasDarkBackground()
+		if !dark && o.theme.Name == "" {
+			theme, _ = themes.Builtin("light")
+		}
+	}
+	// Explicit, so that nothing asks the terminal later: colours that
+	// depend on the background read this.
+	r.SetHasDarkBackground(dark)
+	lipgloss.SetHasDarkBackground(dark)
 	dirs := map[string]string{}
 	for _, svc := range app.Services {
 		dirs[svc.Name] = svc.Dir
@@ -211,13 +242,17 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 	}
 	model := ui.New(sup, ui.Options{Header: h, Renderer: r, Theme: theme, NoColor: o.noColor, Dirs: dirs, SaveDir: saveDir})
 	defer model.Close()
-	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	// appdeck handles the signals itself. Bubble Tea's handler makes a
+	// SIGINT an error (exit 1, where the ctrl+c key exits 0), and next to
+	// a handler of ours its send after the program quit blocks forever,
+	// and Run with it.
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithoutSignalHandler()}
 	if o.mouse {
 		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
 	}
 	p := tea.NewProgram(model, opts...)
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go func() {
 		if _, ok := <-sigs; ok {
@@ -229,6 +264,17 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 	}
 	fmt.Println("appdeck: stopping instances…")
 	return nil
+}
+
+// adaptive reports whether a theme has colours that depend on the
+// terminal's background ({light: …, dark: …} pairs).
+func adaptive(t themes.Theme) bool {
+	for _, tok := range themes.Tokens {
+		if _, ok := t.Color(tok).(lipgloss.AdaptiveColor); ok {
+			return true
+		}
+	}
+	return false
 }
 
 func portOf(sup *supervisor.Supervisor, service string) int {
@@ -254,6 +300,9 @@ func leaveCoresToTheApp() {
 // listen binds one front port per service, in the order the files were
 // given: --port, then the ports after it.
 func listen(o options, app *config.App) ([]net.Listener, map[string]int, error) {
+	if last := o.port + len(app.Services) - 1; o.port != 0 && last > 65535 {
+		return nil, nil, usageErr("--port %d: the app's %d services would need ports up to %d; choose %d or lower", o.port, len(app.Services), last, 65536-len(app.Services))
+	}
 	var ls []net.Listener
 	ports := map[string]int{}
 	for i, svc := range app.Services {

@@ -201,8 +201,8 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		status             int
 		message            string
 	}{
-		{"GET", "/api/instances/default/7", "", 404, "no instance default/7 (default has instances 0, 1)"},
-		{"GET", "/api/services/nope", "", 404, `no service \"nope\" (the services are default)`},
+		{"GET", "/api/instances/default/7", "", 404, `"no instance default/7 (default has instances 0, 1)",`},
+		{"GET", "/api/services/nope", "", 404, `"no service \"nope\" (the services are default)",`},
 		{"POST", "/api/instances/default/9/kill", "", 404, "no instance default/9"},
 		{"POST", "/api/instances/default/0/explode", "", 404, `unknown action \"explode\"`},
 		{"POST", "/api/instances/default/0/start", "", 409, "cannot start default/0: it is ready"},
@@ -210,11 +210,13 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		{"POST", "/api/services/default/scale", `{"replicas": 2}`, 400, `unknown field \"replicas\"`},
 		{"POST", "/api/services/default/scale", `{}`, 400, "no instances field"},
 		{"POST", "/api/services/default/scale", `{"instances": 5000}`, 400, "choose 0 to 50"},
-		{"POST", "/api/services/nope/scale", `{"instances": 1}`, 404, "no service"},
+		{"POST", "/api/services/nope/scale", `{"instances": 1}`, 404, `"no service \"nope\" (the services are default)",`},
 		{"GET", "/api/logs?follow=yes", "", 400, `follow=\"yes\"`},
 		{"GET", "/api/logs?since=yesterday", "", 400, "want a duration"},
 		{"GET", "/api/logs?instance=0", "", 400, "instance= needs service="},
-		{"GET", "/api/logs?service=default&instance=5", "", 404, "no instance"},
+		{"GET", "/api/logs?service=default&instance=5", "", 404, `"no instance default/5 (default has instances 0, 1)",`},
+		{"GET", "/api/logs?service=nope", "", 404, `"no service \"nope\" (the services are default)",`},
+		{"GET", "/api/requests?service=nope", "", 404, `"no service \"nope\" (the services are default)",`},
 		{"GET", "/api/nothing", "", 404, "no such endpoint"},
 		{"DELETE", "/api/services", "", 405, "DELETE is not allowed on /api/services; use GET"},
 	} {

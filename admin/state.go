@@ -22,7 +22,18 @@ type State struct {
 	App     string    `json:"app"`  // the app's name
 	Root    string    `json:"root"` // the app's directory, canonical
 	Started time.Time `json:"started"`
+
+	// An appdeck that ends with a failure leaves a record of it in place
+	// of its state (see WriteExit), so that `appdeck ctl wait`, started
+	// beside it, can say why it ended instead of waiting in vain.
+	Exited time.Time `json:"exited,omitzero"`
+	Status int       `json:"status,omitempty"` // its exit status
+	Reason string    `json:"reason,omitempty"` // what it printed as the cause
 }
+
+// exitKept is how long a record of a failed exit is kept: long enough for
+// a wait started with appdeck to read it, short enough not to pile up.
+const exitKept = time.Minute
 
 // ErrNoState means no running appdeck serves the directory.
 var ErrNoState = errors.New("no appdeck is running for this directory")
@@ -95,6 +106,22 @@ func WriteState(st State) (string, error) {
 	return path, nil
 }
 
+// WriteExit writes st, which describes an appdeck that ended with a
+// failure (Exited, Status and Reason set), in place of its state file. It
+// leaves alone the state of another appdeck that is running for the same
+// directory.
+func WriteExit(st State) error {
+	path, err := statePath(st.Root)
+	if err != nil {
+		return err
+	}
+	if cur, err := readState(path); err == nil && cur.PID != st.PID && cur.Exited.IsZero() && Alive(cur.PID) {
+		return nil
+	}
+	_, err = WriteState(st)
+	return err
+}
+
 // RemoveState removes the state file at path if it is still st's: a
 // newer appdeck for the same app may have replaced it.
 func RemoveState(path string, st State) {
@@ -119,21 +146,46 @@ func readState(path string) (State, error) {
 // the nearest directory above it. A file left by an appdeck that died
 // without cleaning up is removed on the way.
 func FindState(dir string) (State, error) {
+	st, ok, err := findUp(dir, func(st State) bool { return st.Exited.IsZero() })
+	if err == nil && !ok {
+		err = ErrNoState
+	}
+	return st, err
+}
+
+// FindExit returns the record of an appdeck for dir or a directory above
+// it that ended with a failure after since, the nearest first.
+func FindExit(dir string, since time.Time) (State, bool) {
+	st, ok, _ := findUp(dir, func(st State) bool { return !st.Exited.IsZero() && st.Exited.After(since) })
+	return st, ok
+}
+
+// findUp reads the state files of dir and the directories above it and
+// returns the first that match accepts, removing on the way the files of
+// appdecks that died and records of exits older than exitKept.
+func findUp(dir string, match func(State) bool) (State, bool, error) {
 	for d := Canonical(dir); ; d = filepath.Dir(d) {
 		path, err := statePath(d)
 		if err != nil {
-			return State{}, err
+			return State{}, false, err
 		}
-		if st, err := readState(path); err == nil {
-			if alive(st.PID) {
-				return st, nil
-			}
-			os.Remove(path)
+		if st, err := readState(path); err == nil && current(path, st) && match(st) {
+			return st, true, nil
 		}
 		if filepath.Dir(d) == d {
-			return State{}, ErrNoState
+			return State{}, false, nil
 		}
 	}
+}
+
+// current reports whether a state file still says something: the state
+// of a running appdeck, or a recent exit. Others are removed.
+func current(path string, st State) bool {
+	if st.Exited.IsZero() && Alive(st.PID) || !st.Exited.IsZero() && time.Since(st.Exited) < exitKept {
+		return true
+	}
+	os.Remove(path)
+	return false
 }
 
 // RunningStates returns the states of every running appdeck, removing the
@@ -146,20 +198,15 @@ func RunningStates() []State {
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.json")) // the pattern is valid
 	var out []State
 	for _, p := range paths {
-		st, err := readState(p)
-		switch {
-		case err != nil:
-		case alive(st.PID):
+		if st, err := readState(p); err == nil && current(p, st) && st.Exited.IsZero() {
 			out = append(out, st)
-		default:
-			os.Remove(p)
 		}
 	}
 	return out
 }
 
-// alive reports whether a process with that pid exists.
-func alive(pid int) bool {
+// Alive reports whether a process with that pid exists.
+func Alive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

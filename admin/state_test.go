@@ -91,3 +91,57 @@ func TestStateOfADeadProcessIsIgnoredAndRemoved(t *testing.T) {
 		t.Errorf("stale state file kept: %v", err)
 	}
 }
+
+func TestExitRecordReplacesOnlyItsOwnState(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	app := t.TempDir()
+	sub := filepath.Join(app, "web")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	live := State{PID: os.Getpid(), Admin: "http://127.0.0.1:8000", Token: "t1", Root: app, Started: time.Now()}
+	path, err := WriteState(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+
+	// Another appdeck of the same app failing leaves the running one's state.
+	other := State{PID: os.Getpid() + 1_000_000, Root: app, Exited: time.Now(), Status: 1, Reason: "port in use"}
+	if err := WriteExit(other); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := FindState(app); err != nil || got.Token != "t1" {
+		t.Errorf("the running appdeck's state was replaced: %+v, %v", got, err)
+	}
+
+	failed := live
+	failed.Exited, failed.Status, failed.Reason = time.Now(), 1, `service "default" could not be built`
+	if err := WriteExit(failed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FindState(sub); !errors.Is(err, ErrNoState) {
+		t.Errorf("FindState after the exit: %v, want ErrNoState", err)
+	}
+	if got := RunningStates(); len(got) != 0 {
+		t.Errorf("RunningStates lists an exit: %+v", got)
+	}
+	if got, ok := FindExit(sub, before.Add(-time.Second)); !ok || got.Status != 1 || got.Reason != failed.Reason {
+		t.Errorf("FindExit = %+v, %v", got, ok)
+	}
+	if _, ok := FindExit(sub, time.Now()); ok {
+		t.Error("FindExit returned an exit older than asked for")
+	}
+
+	// Old records go.
+	failed.Exited = time.Now().Add(-2 * exitKept)
+	if _, err := WriteState(failed); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := FindExit(app, time.Time{}); ok {
+		t.Error("FindExit returned a record older than exitKept")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("old exit record kept: %v", err)
+	}
+}

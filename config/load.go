@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -20,9 +21,12 @@ type Options struct {
 const pathHint = "pass the path of an app.yaml, a service directory or a dispatch.yaml"
 
 // Load reads app.yaml files, service directories (holding exactly one of
-// app.yaml and app.yml) and dispatch files (named dispatch.yaml or
-// dispatch.yml). With no paths it reads ./app.yaml if it exists, else
-// every ./*/app.yaml. Services keep the order of paths.
+// app.yaml and app.yml), app directories (holding neither, but */app.yaml)
+// and dispatch files (named dispatch.yaml or dispatch.yml). With no paths
+// it reads the current directory as an app directory, or ./app.yaml if it
+// exists. Services keep the order of paths; those found in an app
+// directory come default first, then by name, and its dispatch.yaml
+// comes with them.
 //
 // Positions name files as the paths do, so relative paths stay relative.
 // Load reports every problem at once: on any error it returns nil and the
@@ -31,7 +35,7 @@ const pathHint = "pass the path of an app.yaml, a service directory or a dispatc
 func Load(paths []string, opts Options) (*App, error) {
 	l := &loader{opts: opts, app: &App{}}
 	if len(paths) == 0 {
-		paths = l.discover()
+		l.discover(".")
 	}
 	for _, path := range paths {
 		l.add(path)
@@ -59,16 +63,54 @@ func (l *loader) errorAt(pos Pos, format string, args ...any) {
 	l.diags = append(l.diags, Diagnostic{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
-// discover finds the services when no path is given.
-func (l *loader) discover() []string {
-	if _, err := os.Stat("app.yaml"); err == nil {
-		return []string{"app.yaml"}
+// discover reads the app in dir: dir/app.yaml if it exists, else every
+// dir/*/app.yaml, the default service first (it gets the first port) and
+// the others by name, and dir/dispatch.yaml (or .yml) if there is one.
+func (l *loader) discover(dir string) {
+	if file := filepath.Join(dir, "app.yaml"); isFile(file) {
+		l.addService(file)
+		return
 	}
-	matches, _ := filepath.Glob(filepath.Join("*", "app.yaml")) // sorted; the pattern is valid
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", "app.yaml")) // the pattern is valid
 	if len(matches) == 0 {
+		// Only for the current directory: add checks other directories first.
 		l.errorAt(Pos{}, "no app.yaml in the current directory nor in its subdirectories; %s", pathHint)
+		return
 	}
-	return matches
+	first := len(l.app.Services)
+	for _, m := range matches {
+		l.addService(m)
+	}
+	slices.SortStableFunc(l.app.Services[first:], defaultFirst)
+	for _, name := range []string{"dispatch.yaml", "dispatch.yml"} {
+		if file := filepath.Join(dir, name); isFile(file) {
+			l.addDispatch(file)
+			return
+		}
+	}
+}
+
+// defaultFirst orders services: default, then the others by name.
+func defaultFirst(a, b *Service) int {
+	switch {
+	case a.Name == b.Name:
+		return 0
+	case a.Name == "default":
+		return -1
+	case b.Name == "default":
+		return 1
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// isAppDir reports whether dir holds services in subdirectories rather
+// than being one.
+func isAppDir(dir string) bool {
+	if isFile(filepath.Join(dir, "app.yaml")) || isFile(filepath.Join(dir, "app.yml")) {
+		return false
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", "app.yaml")) // the pattern is valid
+	return len(matches) > 0
 }
 
 func (l *loader) add(path string) {
@@ -78,6 +120,8 @@ func (l *loader) add(path string) {
 		l.errorAt(Pos{File: path}, "no such file or directory; %s", pathHint)
 	case err != nil:
 		l.errorAt(Pos{File: path}, "%s", cause(err))
+	case info.IsDir() && isAppDir(path):
+		l.discover(path)
 	case info.IsDir():
 		if file := l.serviceFile(path); file != "" {
 			l.addService(file)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,11 +90,51 @@ func TestLoadDiscover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(app.Services) != 2 || app.Services[0].Name != "api" || app.Services[1].Name != "default" {
-		t.Fatalf("services %+v, want api/app.yaml then web/app.yaml", app.Services)
+	if len(app.Services) != 2 || app.Services[0].Name != "default" || app.Services[1].Name != "api" {
+		t.Fatalf("services %+v, want web/app.yaml (default) then api/app.yaml", app.Services)
 	}
-	if app.Services[1].NamePos.File != filepath.Join("web", "app.yaml") {
-		t.Errorf("positions name %q, want the relative path", app.Services[1].NamePos.File)
+	if app.Services[0].NamePos.File != filepath.Join("web", "app.yaml") {
+		t.Errorf("positions name %q, want the relative path", app.Services[0].NamePos.File)
+	}
+}
+
+// TestLoadAppDirectory: the standard multi-service layout, found with no
+// path, with "." or with the directory's path, gives the default service
+// first, then the others by service name (not directory), and the
+// dispatch file beside them.
+func TestLoadAppDirectory(t *testing.T) {
+	inTree(t, map[string]string{
+		"shop/api/app.yaml":     "service: zeta\nruntime: go122\n",
+		"shop/b/app.yaml":       "service: admin\nruntime: go122\n",
+		"shop/default/app.yaml": "runtime: go122\n",
+		"shop/dispatch.yaml":    "dispatch:\n- url: \"*/api/*\"\n  service: zeta\n",
+	})
+	for _, tc := range []struct {
+		dir      string
+		paths    []string
+		dispatch string
+	}{
+		{"shop", nil, "dispatch.yaml"},
+		{"shop", []string{"."}, "dispatch.yaml"},
+		{".", []string{"shop"}, filepath.Join("shop", "dispatch.yaml")},
+	} {
+		t.Run(fmt.Sprint(tc.dir, tc.paths), func(t *testing.T) {
+			t.Chdir(tc.dir)
+			app, err := Load(tc.paths, testOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range app.Services {
+				names = append(names, s.Name)
+			}
+			if strings.Join(names, " ") != "default admin zeta" {
+				t.Errorf("services %v, want default admin zeta", names)
+			}
+			if app.Dispatch == nil || app.Dispatch.Rules[0].Pos.File != tc.dispatch {
+				t.Errorf("dispatch %+v, want %s", app.Dispatch, tc.dispatch)
+			}
+		})
 	}
 }
 

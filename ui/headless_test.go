@@ -51,6 +51,7 @@ func newHeadlessFake() *headlessFake {
 	f.requests.Append(supervisor.Request{Outcome: proxy.Outcome{
 		Start: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Service: "api", Instance: "0",
 		Method: "GET", Path: "/x?y=1", Status: 502, Bytes: 1536, Latency: 12345 * time.Microsecond,
+		Route: "dispatch */x → /.*",
 	}})
 	return f
 }
@@ -77,7 +78,7 @@ func TestHeadlessPrintsPrefixedLinesOnce(t *testing.T) {
 		"default/0 | default line\n",
 		"api/0 | Traceback: boom\n",
 		"api | [appdeck] built in 1s\n",
-		"api/0 | [request] GET /x?y=1 502 1.5kB 12.3ms\n",
+		"api/0 | [request] GET /x?y=1 502 1.5kB 12.3ms [dispatch */x → /.*]\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
@@ -126,7 +127,8 @@ func TestHeadlessJSONIsOneObjectPerLine(t *testing.T) {
 		t.Errorf("appdeck line: %v", m)
 	}
 	m := byStream["request"]
-	if m["time"] != "2025-01-02T03:04:05Z" || m["status"] != 502.0 || m["path"] != "/x?y=1" || m["latency_ms"] != 12.345 || m["bytes"] != 1536.0 {
+	if m["time"] != "2025-01-02T03:04:05Z" || m["status"] != 502.0 || m["path"] != "/x?y=1" || m["latency_ms"] != 12.345 || m["bytes"] != 1536.0 ||
+		m["route"] != "dispatch */x → /.*" {
 		t.Errorf("request line: %v", m)
 	}
 }
