@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,7 +28,13 @@ type HeadlessSource interface {
 // ctx ends, then prints what is left. It pulls on a short tick, like the
 // dashboard, so a flood of output never slows the instances down.
 func Headless(ctx context.Context, src HeadlessSource, p *Printer) {
-	h := headless{src: src, p: p, logs: supervisor.NewLogCursor(src, "", ""), next: 1}
+	// Each tick's lines leave in one write, not one write per line: under
+	// load that is thousands of system calls a second fewer.
+	w := p.w
+	out := bufio.NewWriterSize(w, 64<<10)
+	p.w = out
+	defer func() { p.w = w }()
+	h := headless{src: src, p: p, logs: supervisor.NewLogCursor(src, "", ""), next: 1, out: out}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -46,9 +53,13 @@ type headless struct {
 	p    *Printer
 	logs *supervisor.LogCursor
 	next uint64 // sequence number of the next request to print
+	out  *bufio.Writer
 }
 
 func (h *headless) flush() {
+	if h.out != nil {
+		defer h.out.Flush()
+	}
 	for {
 		lines := h.logs.Read(512)
 		if len(lines) == 0 {
@@ -118,12 +129,17 @@ type Printer struct {
 	r      *lipgloss.Renderer
 	styles map[string]lipgloss.Style // prefix colour by service
 	status [6]lipgloss.Style         // by status class, 1xx to 5xx
+	// Rendered prefixes and statuses, kept because rendering one with
+	// lipgloss costs more than the rest of an access line.
+	prefixes map[[2]string]string
+	statuses map[int]string
 }
 
 // NewPrinter returns a printer to w. services, in config order, fix each
 // service's colour; others get the next colours as they appear.
 func NewPrinter(w io.Writer, f Format, r *lipgloss.Renderer, services []string) *Printer {
-	p := &Printer{w: w, format: f, r: r, styles: map[string]lipgloss.Style{}}
+	p := &Printer{w: w, format: f, r: r, styles: map[string]lipgloss.Style{},
+		prefixes: map[[2]string]string{}, statuses: map[int]string{}}
 	for _, s := range services {
 		p.style(s)
 	}
@@ -166,11 +182,39 @@ func (p *Printer) writeJSON(l jsonLine) {
 }
 
 func (p *Printer) prefix(service, instance string) string {
+	key := [2]string{service, instance}
+	if s, ok := p.prefixes[key]; ok {
+		return s
+	}
 	name := service
 	if instance != "" {
 		name += "/" + instance
 	}
-	return p.style(service).Render(name + " |")
+	s := p.style(service).Render(name + " |")
+	if len(p.prefixes) >= maxCached {
+		clear(p.prefixes) // instances come and go: bound the cache
+	}
+	p.prefixes[key] = s
+	return s
+}
+
+// maxCached bounds each of a Printer's caches.
+const maxCached = 256
+
+// statusText renders a status code coloured by its class.
+func (p *Printer) statusText(code int) string {
+	if s, ok := p.statuses[code]; ok {
+		return s
+	}
+	s := fmt.Sprint(code)
+	if class := code / 100; class >= 1 && class <= 5 {
+		s = p.status[class].Render(s)
+	}
+	if len(p.statuses) >= maxCached {
+		clear(p.statuses)
+	}
+	p.statuses[code] = s
+	return s
 }
 
 // Log prints one log line, after a note when lines before it were lost.
@@ -200,8 +244,8 @@ func (p *Printer) Request(r supervisor.Request) {
 	if o.Route != "" {
 		route = " [" + o.Route + "]" // the handler or dispatch rule that matched
 	}
-	text := fmt.Sprintf("%s %s %d %s %s%s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 	if p.format == JSONFormat {
+		text := fmt.Sprintf("%s %s %d %s %s%s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 		p.writeJSON(jsonLine{
 			Time: o.Start, Service: o.Service, Instance: o.Instance, Stream: "request", Line: text,
 			Method: o.Method, Path: o.Path, Status: o.Status, Bytes: o.Bytes,
@@ -209,12 +253,8 @@ func (p *Printer) Request(r supervisor.Request) {
 		})
 		return
 	}
-	status := fmt.Sprint(o.Status)
-	if class := o.Status / 100; class >= 1 && class <= 5 {
-		status = p.status[class].Render(status)
-	}
 	fmt.Fprintf(p.w, "%s [request] %s %s %s %s %s%s\n", p.prefix(o.Service, o.Instance),
-		o.Method, o.Path, status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
+		o.Method, o.Path, p.statusText(o.Status), formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 }
 
 // Note prints one of appdeck's own lines, such as where a service listens.
