@@ -30,7 +30,9 @@ func onTerminal(t *testing.T, until string, env []string, sig syscall.Signal, ar
 	line := "exec " + strings.Join(quoteAll(append([]string{appdeckBin}, args...)), " ")
 	cmd.Path, cmd.Args = script, []string{script, "-qfec", line, "/dev/null"}
 	cmd.Dir = dir
-	cmd.Env = append(cmd.Env, append([]string{"TERM=xterm-256color"}, env...)...)
+	// CI set (as on a CI machine) makes termenv treat every terminal as
+	// none, so the dashboard would never ask: run as on a developer's.
+	cmd.Env = append(cmd.Env, append([]string{"TERM=xterm-256color", "CI="}, env...)...)
 	stdin, err := cmd.StdinPipe() // kept open: script ends when its input does
 	if err != nil {
 		t.Fatal(err)
