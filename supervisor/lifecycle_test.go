@@ -308,9 +308,11 @@ func TestInstanceNumbersAndLogFiles(t *testing.T) {
 		fetch(url + "/")
 	}
 	fetch(url + "/missing?ms=20")
-	waitFor(t, "CPU and memory read", 10*time.Second, func() bool {
+	// The front records a request once its response is sent, which may be
+	// a moment after the client has read it.
+	waitFor(t, "every request counted, CPU and memory read", 10*time.Second, func() bool {
 		in := instanceInfo(sup, "web", "0")
-		return in.CPU > 30 && in.RSS > 1<<20
+		return in.Total == 21 && in.CPU > 30 && in.RSS > 1<<20
 	})
 	in := instanceInfo(sup, "web", "0")
 	if in.Total != 21 || in.ByClass[1] != 21 || in.RPS <= 0 || in.P50 <= 0 || in.P99 < 15*time.Millisecond || in.Capacity != 10 {
