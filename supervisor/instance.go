@@ -94,10 +94,6 @@ func (c *command) done(err error) {
 	}
 }
 
-// ErrConflict is returned for an action the instance's state forbids,
-// such as starting one that runs.
-var ErrConflict = errors.New("not possible in the instance's current state")
-
 // errSuperseded answers a replace that a later command made pointless.
 var errSuperseded = errors.New("superseded by a later command")
 
@@ -131,6 +127,11 @@ func (in *Instance) run(ctx context.Context) {
 				// never one stopped by hand.
 				c.kind == cmdReplace && in.current() == BuildFailed:
 				want, pending, delay = true, c, backoffMin
+			case (c.kind == cmdStop || c.kind == cmdKill) && in.current() == BuildFailed:
+				// No process to end, but stopped it stays: the next
+				// good build does not bring it back.
+				in.setState(Stopped, stopReasons[cmdStop])
+				c.done(nil)
 			default:
 				c.done(in.conflict(c.kind))
 			}
@@ -235,8 +236,19 @@ func (in *Instance) noteError(msg string) {
 	in.svc.mu.Unlock()
 }
 
+// conflict says why command k cannot be carried out in the instance's
+// state, in a few words.
 func (in *Instance) conflict(k cmdKind) error {
-	return fmt.Errorf("cannot %s %s/%s: it is %s: %w", cmdNames[k], in.svc.Name, in.ID, in.current(), ErrConflict)
+	name, st := in.svc.Name+"/"+in.ID, in.current()
+	switch {
+	case k == cmdStart && st == Starting:
+		return conflictf("%s is already starting", name)
+	case k == cmdStart:
+		return conflictf("%s is already running", name)
+	case st == Stopped:
+		return conflictf("%s is already stopped", name)
+	}
+	return conflictf("cannot %s %s: it is %s", cmdNames[k], name, st)
 }
 
 // runProcess launches one process and follows it until it exits, a

@@ -324,7 +324,7 @@ func (s *Service) replaceAll(reason string) error {
 		go func() {
 			defer wg.Done()
 			err := s.sup.send(in, cmdReplace, reason)
-			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, errRemoved) {
+			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, ErrNotFound) {
 				errs <- fmt.Errorf("%s/%s: %w", s.Name, in.ID, err)
 			}
 		}()

@@ -5,7 +5,6 @@ package supervisor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,9 +205,6 @@ func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	return nil
 }
 
-// ErrNotFound is returned for an unknown service or instance.
-var ErrNotFound = errors.New("no such instance")
-
 // Restart replaces the instance's process with a new one.
 //
 // A ready instance is replaced rolling — the new process serves before the
@@ -245,7 +241,7 @@ const MaxScale = 50
 func (s *Supervisor) Scale(service string, n int) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	limit := MaxScale
 	if s.opts.MaxInstances > 0 {
@@ -302,7 +298,7 @@ func (svc *Service) newest() *Instance {
 func (s *Supervisor) RestartService(service string) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
@@ -315,7 +311,7 @@ func (s *Supervisor) RestartService(service string) error {
 func (s *Supervisor) Rebuild(service string) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
@@ -335,11 +331,11 @@ func (s *Supervisor) do(service, id string, k cmdKind) error {
 func (s *Supervisor) lookup(service, id string) (*Instance, error) {
 	svc := s.service(service)
 	if svc == nil {
-		return nil, fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return nil, noService(service)
 	}
 	in := svc.instance(id)
 	if in == nil {
-		return nil, fmt.Errorf("instance %s/%s: %w", service, id, ErrNotFound)
+		return nil, NotFound("no instance %s/%s", service, id)
 	}
 	return in, nil
 }
@@ -351,7 +347,7 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 	select {
 	case in.cmds <- c:
 	case <-in.gone:
-		return fmt.Errorf("instance %s/%s: %w", in.svc.Name, in.ID, errRemoved)
+		return removed(in)
 	case <-s.ctx.Done():
 		return ErrStopping
 	}
@@ -362,9 +358,3 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 		return ErrStopping
 	}
 }
-
-// ErrStopping is returned for actions asked for while appdeck shuts down.
-var ErrStopping = errors.New("appdeck is shutting down")
-
-// errRemoved is sent back for a command to an instance removed meanwhile.
-var errRemoved = fmt.Errorf("removed meanwhile: %w", ErrNotFound)

@@ -240,16 +240,22 @@ func TestRestartAndKillByHand(t *testing.T) {
 	if in := instanceInfo(sup, "web", "0"); in.State != Stopped || alive(killed) {
 		t.Errorf("after kill: state %s, pid %d alive %v", in.State, killed, alive(killed))
 	}
-	if err := sup.StopInstance("web", "0"); !errors.Is(err, ErrConflict) {
-		t.Errorf("stopping a stopped instance: %v, want ErrConflict", err)
+	// Refusals say why in a few words, and are of their kind.
+	expectErr := func(err error, kind error, msg string) {
+		t.Helper()
+		if !errors.Is(err, kind) || err == nil || err.Error() != msg {
+			t.Errorf("got error %v, want %q (%v)", err, msg, kind)
+		}
 	}
-	if err := sup.Restart("web", "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown instance: %v, want ErrNotFound", err)
-	}
+	expectErr(sup.StopInstance("web", "0"), ErrConflict, "web/0 is already stopped")
+	expectErr(sup.Restart("web", "nope"), ErrNotFound, "no instance web/nope")
+	expectErr(sup.Kill("nosuch", "0"), ErrNotFound, `no service "nosuch"`)
+	expectErr(sup.Scale("nosuch", 1), ErrNotFound, `no service "nosuch"`)
 	if err := sup.StartInstance("web", "0"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "ready after start", 20*time.Second, stateIs(sup, "web", "0", Ready))
+	expectErr(sup.StartInstance("web", "0"), ErrConflict, "web/0 is already running")
 }
 
 func TestExitBeforeListeningFailsFast(t *testing.T) {
@@ -296,8 +302,14 @@ func TestGoBuildFailureServesErrorPageUntilRebuild(t *testing.T) {
 	if err := os.WriteFile(main, []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sup := newTestSupervisor(t, time.Second, &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: manual(1)})
+	sup := newTestSupervisor(t, time.Second, &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: manual(2)})
 	waitFor(t, "build-failed", 60*time.Second, stateIs(sup, "default", "0", BuildFailed))
+	waitFor(t, "build-failed", 10*time.Second, stateIs(sup, "default", "1", BuildFailed))
+	// Stopped by hand while its build is failed: a good build does not
+	// bring it back.
+	if err := sup.StopInstance("default", "1"); err != nil {
+		t.Fatalf("stopping a build-failed instance: %v", err)
+	}
 	code, body := get(t, sup, "default")
 	if code != 500 || !strings.Contains(body, "The Go application could not be built.") || !strings.Contains(body, "main.go:3:15: undefined: undefinedThing") {
 		t.Fatalf("got %d:\n%s", code, body)
@@ -333,5 +345,8 @@ func main() {
 	}
 	if sup.Snapshot()[0].BuildErr != "" {
 		t.Error("build error still reported after a good build")
+	}
+	if st := instanceInfo(sup, "default", "1").State; st != Stopped {
+		t.Errorf("instance stopped by hand is %s after a good build, want stopped", st)
 	}
 }
