@@ -205,7 +205,7 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		{"GET", "/api/services/nope", "", 404, `no service \"nope\" (the services are default)`},
 		{"POST", "/api/instances/default/9/kill", "", 404, "no instance default/9"},
 		{"POST", "/api/instances/default/0/explode", "", 404, `unknown action \"explode\"`},
-		{"POST", "/api/instances/default/0/start", "", 409, "cannot start default/0: it is ready"},
+		{"POST", "/api/instances/default/0/start", "", 409, "default/0 is already running"},
 		{"POST", "/api/services/default/scale", `{"instances": "two"}`, 400, "bad body"},
 		{"POST", "/api/services/default/scale", `{"replicas": 2}`, 400, `unknown field \"replicas\"`},
 		{"POST", "/api/services/default/scale", `{}`, 400, "no instances field"},
