@@ -35,6 +35,8 @@ type scaleInput struct {
 	Instances    []instanceLoad // in the service's order, oldest first
 	Waiting      int            // requests waiting for capacity
 	OldestWait   time.Time      // when the longest-waiting one arrived
+	// Pinned: Scale fixed the number of instances by hand.
+	Pinned bool
 }
 
 // scaleStop is an instance to stop, and why.
@@ -111,8 +113,12 @@ func capped(limit, maxInstances int) int {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // decide applies App Engine's scaling rules for the service's scaling
-// kind. Manual scaling never changes the number of instances.
+// kind. Manual scaling never changes the number of instances, nor does a
+// service pinned by hand.
 func decide(in scaleInput) scaleDecision {
+	if in.Pinned {
+		return scaleDecision{}
+	}
 	switch in.Scaling.Kind {
 	case config.Automatic:
 		return decideAutomatic(in)

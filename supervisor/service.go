@@ -44,6 +44,10 @@ type Service struct {
 	errPage   http.Handler
 	waiters   list.List // of *waiter, oldest first
 	watching  bool
+	// pinned: Scale set the number of instances of an automatic- or
+	// basic-scaling service, pinnedTo; the scaler leaves it alone.
+	pinned   bool
+	pinnedTo int
 	// changed, once someone waits for it (changedLocked: the scaler, a
 	// drain), is closed at the next change of instance state or load; a
 	// change nobody waits for, such as most requests ending, costs
@@ -112,6 +116,15 @@ func (s *Service) start(ctx context.Context) {
 
 func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.mu.Lock()
+	in := s.newInstanceLocked(onDemand)
+	s.mu.Unlock()
+	s.runInstance(ctx, in)
+	return in
+}
+
+// newInstanceLocked adds an instance to the list; runInstance starts it.
+// s.mu must be held.
+func (s *Service) newInstanceLocked(onDemand bool) *Instance {
 	now := time.Now()
 	in := &Instance{
 		ID: strconv.Itoa(s.nextID), svc: s, onDemand: onDemand, created: now,
@@ -124,14 +137,17 @@ func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.sup.attachLogFile(in.Logs, s.Name, in.ID)
 	s.instances = append(s.instances, in)
 	s.stateChangedLocked()
-	s.mu.Unlock()
+	return in
+}
+
+// runInstance starts the lifecycle goroutine of a new instance.
+func (s *Service) runInstance(ctx context.Context, in *Instance) {
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
 		defer close(in.gone)
 		in.run(ctx)
 	}()
-	return in
 }
 
 func (s *Service) snapshotInstances() []*Instance {
@@ -156,6 +172,10 @@ func (svc *Service) instance(id string) *Instance {
 func (s *Service) claim(in *Instance) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.claimLocked(in)
+}
+
+func (s *Service) claimLocked(in *Instance) bool {
 	if in.retiring {
 		return false
 	}

@@ -5,6 +5,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -234,10 +235,16 @@ func (s *Supervisor) Kill(service, id string) error { return s.do(service, id, c
 // MaxScale bounds Scale, so that a typo cannot start a thousand processes.
 const MaxScale = 50
 
+// ScaleAuto, given to Scale, hands the number of instances back to the
+// service's app.yaml: the scaler of an automatic- or basic-scaling service
+// decides again; a manual-scaling service goes back to its `instances`.
+const ScaleAuto = -1
+
 // Scale sets the number of instances of a service: new ones start at
 // once; the newest ones beyond n stop (with /_ah/stop for manual and basic
-// scaling) and are removed. The scaler of an automatic or basic service
-// goes on applying its rules from there.
+// scaling) and are removed. For an automatic- or basic-scaling service it
+// also pins the number: the scaler adds and removes no instance until
+// Scale(service, ScaleAuto); Snapshot shows it as Pinned.
 func (s *Supervisor) Scale(service string, n int) error {
 	svc := s.service(service)
 	if svc == nil {
@@ -247,24 +254,69 @@ func (s *Supervisor) Scale(service string, n int) error {
 	if s.opts.MaxInstances > 0 {
 		limit = min(limit, s.opts.MaxInstances)
 	}
-	if n < 0 || n > limit {
+	if n != ScaleAuto && (n < 0 || n > limit) {
 		return fmt.Errorf("cannot scale %s to %d instances: choose 0 to %d", service, n, limit)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
+	switch {
+	case n == ScaleAuto && svc.scales():
+		svc.unpin()
+		return nil
+	case n == ScaleAuto:
+		n = capped(svc.cfg.Scaling.Manual.Instances, s.opts.MaxInstances)
+		svc.scaled("", fmt.Sprintf("scaled to %d instance(s) by hand, as app.yaml says", n))
+	case svc.scales():
+		svc.pin(n)
+	default:
+		svc.scaled("", fmt.Sprintf("scaled to %d instance(s) by hand", n))
+	}
+	return svc.scaleTo(s.ctx, n)
+}
+
+// pin stops the scaler from changing the number of instances, which Scale
+// then sets to n. A decision the scaler made before is not carried out
+// after (see apply), so the number Scale sets stays.
+func (svc *Service) pin(n int) {
+	svc.mu.Lock()
+	svc.pinned, svc.pinnedTo = true, n
+	svc.mu.Unlock()
+	svc.scaled("", fmt.Sprintf("pinned to %d instance(s) by hand: %s scaling adds and removes none until the service is scaled to auto",
+		n, svc.cfg.Scaling.Kind))
+}
+
+// unpin hands the number of instances back to the scaler.
+func (svc *Service) unpin() {
+	svc.mu.Lock()
+	was := svc.pinned
+	svc.pinned, svc.pinnedTo = false, 0
+	svc.notifyLocked() // the scaler decides again
+	svc.mu.Unlock()
+	if was {
+		svc.scaled("", fmt.Sprintf("unpinned by hand: %s scaling decides the number of instances again", svc.cfg.Scaling.Kind))
+	}
+}
+
+// scaleTo starts instances until n run, or removes the newest ones beyond
+// n, all at once, and returns when they are gone.
+func (svc *Service) scaleTo(ctx context.Context, n int) error {
 	for svc.live() < n {
-		svc.addInstance(s.ctx, false)
+		svc.addInstance(ctx, false)
 	}
+	var leaving []*Instance
 	for svc.live() > n {
-		in := svc.newest()
-		if !svc.claim(in) {
-			continue // the scaler took it meanwhile
-		}
-		if err := svc.retire(in, fmt.Sprintf("scaled to %d instance(s) by hand", n)); err != nil {
-			return err
+		if in := svc.newest(); svc.claim(in) {
+			leaving = append(leaving, in)
 		}
 	}
-	return nil
+	reason := fmt.Sprintf("scaled to %d instance(s) by hand", n)
+	errs := make([]error, len(leaving))
+	var wg sync.WaitGroup
+	for i, in := range leaving {
+		wg.Go(func() { errs[i] = svc.retire(in, reason) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // live counts the instances that are not on their way out.
