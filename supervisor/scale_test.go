@@ -44,6 +44,7 @@ func TestDecide(t *testing.T) {
 		waiting   int
 		waited    time.Duration
 		pinned    bool
+		failed    bool // the build failed
 		// want
 		start   int
 		demand  bool
@@ -130,6 +131,14 @@ func TestDecide(t *testing.T) {
 			instances: []instanceLoad{ready("0", 0, 6*time.Minute), ready("1", 0, time.Minute)},
 			stop:      []string{"0"}, reason: "idle for 6m0s (idle_timeout 5m0s)", recheck: 4 * time.Minute},
 
+		// A failed build: instances on their way to build-failed are not missing.
+		{name: "failed build: a draining instance is not replaced", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{inState("0", Draining)}, failed: true},
+		{name: "failed build: a stopped instance is not replaced", scaling: automatic(func(a *config.AutomaticScaling) { a.MinInstances = 2 }),
+			instances: []instanceLoad{inState("0", Stopped), inState("1", BuildFailed)}, failed: true},
+		{name: "failed build: no instance yet starts one to show it", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			failed: true, start: 1, reason: "min_idle_instances"},
+
 		// Pinned by hand: the number of instances is the user's.
 		{name: "pinned to 0: no start for waiting requests", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
 			waiting: 3, waited: time.Second, pinned: true},
@@ -144,7 +153,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := scaleInput{
 				Now: t0, Scaling: tt.scaling, Capacity: 2, MaxInstances: tt.cap, IdleCooldown: time.Minute,
-				Instances: tt.instances, Waiting: tt.waiting, Pinned: tt.pinned,
+				Instances: tt.instances, Waiting: tt.waiting, Pinned: tt.pinned, BuildFailed: tt.failed,
 			}
 			if tt.scaling.Kind == config.Basic || tt.scaling.Kind == config.Manual {
 				in.Capacity = 10

@@ -56,7 +56,7 @@ func (s *Service) scaleInputLocked(now time.Time) scaleInput {
 	in := scaleInput{
 		Now: now, Scaling: s.cfg.Scaling, Capacity: s.cfg.Capacity(),
 		MaxInstances: s.sup.opts.MaxInstances, IdleCooldown: s.sup.opts.IdleCooldown,
-		Waiting: s.waiters.Len(), Pinned: s.pinned,
+		Waiting: s.waiters.Len(), Pinned: s.pinned, BuildFailed: s.buildErr != nil,
 	}
 	if f := s.waiters.Front(); f != nil {
 		in.OldestWait = f.Value.(*waiter).since

@@ -350,3 +350,71 @@ func main() {
 		t.Errorf("instance stopped by hand is %s after a good build, want stopped", st)
 	}
 }
+
+// slowStopApp is a Go service that answers with version and takes 300 ms
+// to exit on SIGTERM, as an app closing its connections does.
+func slowStopApp(version string) string {
+	return fmt.Sprintf(`package main
+
+import (
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() { <-term; time.Sleep(300 * time.Millisecond); os.Exit(0) }()
+	http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(%q))
+	}))
+}
+`, version)
+}
+
+// TestAFailedBuildAddsNoInstance breaks and fixes the build of an
+// automatic service that keeps one idle instance: its one instance goes
+// to build-failed (draining and stopped on the way) and back, and the
+// scaler adds none meanwhile.
+func TestAFailedBuildAddsNoInstance(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	writeFile(t, main, slowStopApp("v1"))
+	sup := newSupervisor(t, Options{}, &config.Service{Name: "default", Runtime: "go125", Dir: dir,
+		Scaling: config.Scaling{Kind: config.Automatic, Automatic: config.AutomaticScaling{
+			MaxConcurrentRequests: 10, MaxInstances: 5, MinIdleInstances: 1, MaxIdleInstances: 1000,
+			MinPendingLatency: 100 * time.Millisecond, MaxPendingLatency: 500 * time.Millisecond}}})
+	ev := record(t, sup)
+	waitFor(t, "ready", 60*time.Second, stateIs(sup, "default", "0", Ready))
+	starts := len(scalingEvents(ev, "starting"))
+
+	writeFile(t, main, "package main\n\nfunc main() { x := }\n")
+	if err := sup.Rebuild("default"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "build-failed", 10*time.Second, stateIs(sup, "default", "0", BuildFailed))
+	time.Sleep(500 * time.Millisecond) // a scaler that reacts to the draining instance has done so
+	if n := len(serviceInfo(sup, "default").Instances); n != 1 {
+		t.Errorf("%d instances once the build failed, want the one", n)
+	}
+	writeFile(t, main, slowStopApp("v2"))
+	if err := sup.Rebuild("default"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "ready on the fix", 60*time.Second, stateIs(sup, "default", "0", Ready))
+	if n := len(serviceInfo(sup, "default").Instances); n != 1 {
+		t.Errorf("%d instances after the fix, want the one", n)
+	}
+	if got := scalingEvents(ev, "starting")[starts:]; len(got) != 0 {
+		t.Errorf("the scaler started instances around a failed build: %+v", got)
+	}
+	// Last: a request in flight leaves no idle instance, and the scaler
+	// rightly starts one for min_idle_instances.
+	if code, body := get(t, sup, "default"); code != 200 || body != "v2" {
+		t.Errorf("after the fix: %d %q", code, body)
+	}
+}
