@@ -105,7 +105,7 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	sum := f.sum()
 	modules := filepath.Join(svc.Dir, "node_modules")
 	if exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock)) {
-		fmt.Fprintln(out, "node_modules is up to date; not installing")
+		fmt.Fprintln(b.notes(out), "node_modules is up to date; not installing")
 		return remember(b.CacheDir, "npm", sum)
 	}
 	npm, err := exec.LookPath("npm")
@@ -122,7 +122,7 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	}
 	args = append(args, "--no-audit", "--no-fund")
 	cmdline := "npm " + strings.Join(args, " ")
-	fmt.Fprintln(out, cmdline)
+	fmt.Fprintln(b.notes(out), cmdline)
 	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{npm}, args...)...)
 	var exitErr *exec.ExitError
 	switch {

@@ -393,3 +393,33 @@ func TestGoBuildErrorKeepsCompilerPositions(t *testing.T) {
 		t.Errorf("page:\n%s\n%s", title, detail)
 	}
 }
+
+// TestGoBuildNotesAreApartFromTheCompilerOutput: appdeck's own lines (the
+// command, a skipped build) go to Notes, the compiler's to the output, so
+// that the log tells them apart.
+func TestGoBuildNotesAreApartFromTheCompilerOutput(t *testing.T) {
+	requireGo(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/notes\n\ngo 1.22\n"), 0o644)
+	main := filepath.Join(dir, "main.go")
+	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir}
+	cache := t.TempDir()
+	build := func(src string) (out, notes string) {
+		t.Helper()
+		if src != "" {
+			os.WriteFile(main, []byte(src), 0o644)
+		}
+		var o, n bytes.Buffer
+		goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &n}, &o)
+		return o.String(), n.String()
+	}
+	out, notes := build("package main\n\nfunc main() { broken() }\n")
+	if !strings.HasPrefix(notes, "go build -o ") || strings.Contains(out, "go build") || !strings.Contains(out, "undefined: broken") {
+		t.Errorf("failed build: output %q, notes %q", out, notes)
+	}
+	build("package main\n\nfunc main() {}\n")
+	out, notes = build("") // the same sources again
+	if out != "" || notes != "sources unchanged since the last build; not rebuilding\n" {
+		t.Errorf("unchanged sources: output %q, notes %q", out, notes)
+	}
+}

@@ -143,6 +143,7 @@ type reloadLoop struct {
 	gen     int              // counts changes, so that a build of older files is ignored
 	results chan buildResult // finished builds, with their gen
 	built   *buildResult     // the build of the current changes, once done
+	noted   string           // the changed files last logged, so that a build's lines follow them
 }
 
 // change is one changed path.
@@ -169,6 +170,8 @@ func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 			settle.Reset(buildSettle)
 		case <-settle.C:
 			if l.needsBuild() {
+				code, _ := l.sorted()
+				l.note(code)
 				l.startBuild(ctx)
 			}
 		case <-quiet.C:
@@ -183,6 +186,16 @@ func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 		if l.quiet && len(l.paths) > 0 && (l.built != nil || !l.needsBuild()) {
 			l.apply(ctx)
 		}
+	}
+}
+
+// note logs the changed files, before the build of them and its output,
+// unless they were logged already; a later change that joins them, which
+// starts the build over, is logged with them.
+func (l *reloadLoop) note(code []string) {
+	if d := l.s.describe(code); d != l.noted {
+		l.s.Logs.Add(System, "files changed: "+d)
+		l.noted = d
 	}
 }
 
@@ -258,10 +271,12 @@ func (l *reloadLoop) apply(ctx context.Context) {
 		s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
 	}
 	if len(code) == 0 {
+		l.noted = ""
 		s.endBuilding()
 		return
 	}
-	s.Logs.Add(System, "files changed: "+s.describe(code))
+	l.note(code)
+	l.noted = "" // the next change is news
 	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
 	_, restart := changePolicy(s.rt.Name(), code)
 	if !restart {

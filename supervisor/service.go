@@ -243,8 +243,8 @@ func (s *Service) endBuilding() {
 // artifact alone.
 func (s *Service) compile(ctx context.Context) buildResult {
 	start := time.Now()
-	var out bytes.Buffer
-	lw := &lineWriter{buf: &out, logs: s.Logs}
+	out := &buildOutput{logs: s.Logs}
+	tools, notes := out.writer(Stderr), out.writer(System)
 	s.mu.Lock()
 	running := s.art
 	s.mu.Unlock()
@@ -253,9 +253,11 @@ func (s *Service) compile(ctx context.Context) buildResult {
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 		Options:  s.sup.opts.Runtimes,
 		Running:  running,
-	}, lw)
-	lw.flush()
-	return buildResult{art: art, err: err, out: strings.TrimSpace(out.String()), took: time.Since(start)}
+		Notes:    notes,
+	}, tools)
+	tools.flush()
+	notes.flush()
+	return buildResult{art: art, err: err, out: out.String(), took: time.Since(start)}
 }
 
 // publish puts a build in service: the next processes run it, or, if it
@@ -399,30 +401,50 @@ func (s *Service) waitIdle(g *generation, max time.Duration) {
 	}
 }
 
-// lineWriter sends a build's output to the service log line by line while
-// keeping all of it.
+// buildOutput sends a build's lines to the service log as they come —
+// the tools' output tagged stderr, appdeck's notes as its own lines — and
+// keeps all of them, in order, for the dashboard.
+type buildOutput struct {
+	mu   sync.Mutex
+	all  bytes.Buffer
+	logs *LogBuffer
+}
+
+func (o *buildOutput) writer(s Stream) *lineWriter { return &lineWriter{out: o, stream: s} }
+
+func (o *buildOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return strings.TrimSpace(o.all.String())
+}
+
+// lineWriter is one stream of a build's output.
 type lineWriter struct {
-	buf     *bytes.Buffer
-	logs    *LogBuffer
+	out     *buildOutput
+	stream  Stream
 	partial []byte
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf.Write(p)
+	w.out.mu.Lock()
+	defer w.out.mu.Unlock()
+	w.out.all.Write(p)
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
 		if i < 0 {
 			return len(p), nil
 		}
-		w.logs.Add(Stderr, Sanitize(w.partial[:i]))
+		w.out.logs.Add(w.stream, Sanitize(w.partial[:i]))
 		w.partial = w.partial[i+1:]
 	}
 }
 
 func (w *lineWriter) flush() {
+	w.out.mu.Lock()
+	defer w.out.mu.Unlock()
 	if len(w.partial) > 0 {
-		w.logs.Add(Stderr, Sanitize(w.partial))
+		w.out.logs.Add(w.stream, Sanitize(w.partial))
 		w.partial = nil
 	}
 }

@@ -346,3 +346,33 @@ func TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode(t *testing.T) {
 		t.Errorf("once applied: %d %q", code, body)
 	}
 }
+
+// TestAnEditIsLoggedBeforeItsBuild edits a Go service: the service log
+// says which file changed before the build's lines, appdeck's own lines
+// (the command it runs, the result) are its own, and only the compiler's
+// output is tagged stderr.
+func TestAnEditIsLoggedBeforeItsBuild(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	writeFile(t, main, goApp("one"))
+	sup := newSupervisor(t, Options{Watch: true}, &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: manual(1)})
+	waitFor(t, "ready", 60*time.Second, stateIs(sup, "default", "0", Ready))
+	logs := sup.Logs("default", "")
+	from := logs.Next()
+	writeFile(t, main, "package main\n\nfunc main() { broken() }\n")
+	waitFor(t, "build-failed", 60*time.Second, stateIs(sup, "default", "0", BuildFailed))
+	var lines []string
+	for _, l := range logs.Since(from, 100) {
+		lines = append(lines, l.Stream.String()+" "+l.Text)
+	}
+	got := strings.Join(lines, "\n")
+	want := regexp.MustCompile(`^appdeck files changed: main.go
+appdeck go build -o \S+ main.go
+stderr # command-line-arguments
+stderr ./main.go:3:15: undefined: broken
+appdeck build failed: `)
+	if !want.MatchString(got) {
+		t.Errorf("service log after the edit:\n%s\nwant it to match:\n%s", got, want)
+	}
+}
