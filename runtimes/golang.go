@@ -50,7 +50,12 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 	}
 	bin := filepath.Join(b.CacheDir, goBinPrefix+name)
 	art := Artifact{Argv: []string{bin}}
-	if fpErr == nil && exists(bin) { // only a finished build has this name
+	switch {
+	case fpErr == nil && exists(bin) && b.Force: // only a finished build has this name
+		// The new binary takes the name: a process running the old one
+		// keeps it, and the next build of these sources finds this one.
+		fmt.Fprintln(b.notes(out), "sources unchanged since the last build; building anyway, as asked")
+	case fpErr == nil && exists(bin):
 		fmt.Fprintln(b.notes(out), "sources unchanged since the last build; not rebuilding")
 		pruneGoBins(b, bin)
 		return art, nil

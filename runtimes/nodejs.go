@@ -104,7 +104,11 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	}
 	sum := f.sum()
 	modules := filepath.Join(svc.Dir, "node_modules")
-	if exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock)) {
+	upToDate := exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock))
+	switch {
+	case upToDate && b.Force:
+		fmt.Fprintln(b.notes(out), "node_modules is up to date; installing anyway, as asked")
+	case upToDate:
 		fmt.Fprintln(b.notes(out), "node_modules is up to date; not installing")
 		return remember(b.CacheDir, "npm", sum)
 	}

@@ -87,7 +87,10 @@ func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]str
 		}
 		steps = append(steps, []string{py, "-m", "venv", venv})
 	}
-	if len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()) {
+	switch {
+	case len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()) && b.Force:
+		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; installing it again, as asked")
+	case len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()):
 		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; reusing the virtualenv")
 		return env, nil
 	}

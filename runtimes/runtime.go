@@ -39,6 +39,10 @@ type Build struct {
 	// build. A build must leave its files in place: until the new build
 	// is applied, a crash-restart launches it.
 	Running Artifact
+	// Force runs every step even when its inputs are unchanged since it
+	// last succeeded: the user asked for a rebuild, maybe after changing
+	// something the fingerprint cannot see.
+	Force bool
 	// Notes receives appdeck's own lines about the build (the command it
 	// runs, a step skipped because its inputs did not change), apart
 	// from the tools' output; nil sends them to the output too.

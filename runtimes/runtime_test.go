@@ -422,4 +422,45 @@ func TestGoBuildNotesAreApartFromTheCompilerOutput(t *testing.T) {
 	if out != "" || notes != "sources unchanged since the last build; not rebuilding\n" {
 		t.Errorf("unchanged sources: output %q, notes %q", out, notes)
 	}
+	var o, n bytes.Buffer
+	art, err := goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &n, Force: true}, &o)
+	if err != nil || !strings.HasPrefix(n.String(), "sources unchanged since the last build; building anyway, as asked\ngo build -o ") {
+		t.Errorf("forced build of unchanged sources: %v, notes %q", err, n.String())
+	}
+	if out, notes := build(""); notes != "sources unchanged since the last build; not rebuilding\n" || !exists(art.Argv[0]) {
+		t.Errorf("after a forced build: output %q, notes %q; want the forced build reused", out, notes)
+	}
+}
+
+// TestNpmInstallsAgainWhenForced: a forced build installs node_modules
+// again although it is up to date.
+func TestNpmInstallsAgainWhenForced(t *testing.T) {
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	// A local package: npm installs it without the registry.
+	os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lib", "package.json"), []byte(`{"name": "lib", "version": "1.0.0"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "app", "version": "1.0.0", "dependencies": {"lib": "file:./lib"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "server.js"), []byte("\n"), 0o644)
+	svc := &config.Service{Name: "default", Runtime: "nodejs22", Dir: dir}
+	cache := t.TempDir()
+	build := func(force bool) string {
+		t.Helper()
+		var out, notes bytes.Buffer
+		if _, err := (nodejs{}).Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &notes, Force: force}, &out); err != nil {
+			t.Fatalf("build: %v\n%s%s", err, notes.String(), out.String())
+		}
+		return notes.String()
+	}
+	if notes := build(false); notes != "npm install --no-audit --no-fund\n" {
+		t.Errorf("first build: notes %q", notes)
+	}
+	build(false) // npm ci: the install wrote the lock file
+	if notes := build(true); !strings.HasPrefix(notes, "node_modules is up to date; installing anyway, as asked\nnpm ") {
+		t.Errorf("forced: notes %q", notes)
+	}
 }

@@ -239,7 +239,7 @@ func (l *reloadLoop) startBuild(ctx context.Context) {
 	l.s.sup.wg.Add(1)
 	go func() {
 		defer l.s.sup.wg.Done()
-		r := l.s.compile(bctx)
+		r := l.s.compile(bctx, false)
 		if bctx.Err() != nil {
 			return // cancelled: a newer change or shutdown
 		}

@@ -100,7 +100,7 @@ func (s *Service) readyRequest(warm bool) string {
 // service its fixed number; the scaler decides for the others (basic
 // scaling starts none until a request comes).
 func (s *Service) start(ctx context.Context) {
-	s.build(ctx)
+	s.build(ctx, false)
 	if s.cfg.Scaling.Kind == config.Manual {
 		n := capped(s.cfg.Scaling.Manual.Instances, s.sup.opts.MaxInstances)
 		if n < s.cfg.Scaling.Manual.Instances {
@@ -204,9 +204,10 @@ func (s *Service) retire(in *Instance, reason string) error {
 }
 
 // build runs the runtime's build step and puts the result in service.
-func (s *Service) build(ctx context.Context) {
+// force runs every step of it, whatever changed.
+func (s *Service) build(ctx context.Context, force bool) {
 	s.setBuilding()
-	s.publish(s.compile(ctx))
+	s.publish(s.compile(ctx, force))
 }
 
 // buildResult is one run of the runtime's build step.
@@ -240,8 +241,8 @@ func (s *Service) endBuilding() {
 // compile runs the runtime's build step, sending its output to the
 // service log. Instances keep serving the previous build meanwhile, and
 // restart on it until this one is published: the runtime leaves its
-// artifact alone.
-func (s *Service) compile(ctx context.Context) buildResult {
+// artifact alone. force runs every step of the build, whatever changed.
+func (s *Service) compile(ctx context.Context, force bool) buildResult {
 	start := time.Now()
 	out := &buildOutput{logs: s.Logs}
 	tools, notes := out.writer(Stderr), out.writer(System)
@@ -253,6 +254,7 @@ func (s *Service) compile(ctx context.Context) buildResult {
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 		Options:  s.sup.opts.Runtimes,
 		Running:  running,
+		Force:    force,
 		Notes:    notes,
 	}, tools)
 	tools.flush()

@@ -359,7 +359,9 @@ func (s *Supervisor) RestartService(service string) error {
 
 // Rebuild builds the service again and replaces its instances, rolling,
 // with the new build — or switches the service to its error page if the
-// build failed.
+// build failed. The build is forced: every step runs even when its inputs
+// look unchanged, since the user may have changed what they do not cover
+// (a dependency outside the app, the environment).
 func (s *Supervisor) Rebuild(service string) error {
 	svc := s.service(service)
 	if svc == nil {
@@ -367,8 +369,9 @@ func (s *Supervisor) Rebuild(service string) error {
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
-	svc.build(s.ctx)
-	return svc.replaceAll("rebuilt")
+	svc.Logs.Add(System, "rebuilding by hand: a forced build, whatever changed")
+	svc.build(s.ctx, true)
+	return svc.replaceAll("rebuilt by hand")
 }
 
 // do sends a command to the instance and waits until it has taken effect.

@@ -349,6 +349,26 @@ func main() {
 	if st := instanceInfo(sup, "default", "1").State; st != Stopped {
 		t.Errorf("instance stopped by hand is %s after a good build, want stopped", st)
 	}
+
+	// Rebuild with nothing changed is a forced build, and says so.
+	logs := sup.Logs("default", "")
+	from, pid := logs.Next(), instanceInfo(sup, "default", "0").PID
+	if err := sup.Rebuild("default"); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range logs.Since(from, 100) {
+		lines = append(lines, l.Text)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"rebuilding by hand: a forced build", "sources unchanged since the last build; building anyway, as asked", "go build -o ", "built in "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log of a rebuild of unchanged sources lacks %q:\n%s", want, got)
+		}
+	}
+	if in := instanceInfo(sup, "default", "0"); in.State != Ready || in.PID == pid {
+		t.Errorf("after the rebuild: %s, pid %d (was %d); want a new process, ready", in.State, in.PID, pid)
+	}
 }
 
 // slowStopApp is a Go service that answers with version and takes 300 ms

@@ -320,7 +320,7 @@ func TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode(t *testing.T) {
 	}
 	writeFile(t, main, goApp("not applied yet"))
 	svc := sup.service("default")
-	waiting := svc.compile(context.Background())
+	waiting := svc.compile(context.Background(), false)
 	if waiting.err != nil {
 		t.Fatalf("building the edit: %v\n%s", waiting.err, waiting.out)
 	}
