@@ -186,10 +186,10 @@ func TestStopKillsGrandchildrenAndIgnorersOfSIGTERM(t *testing.T) {
 	if took := time.Since(start); took < grace || took > grace+5*time.Second {
 		t.Errorf("stop took %s; want the grace period (%s), then SIGKILL at once", took, grace)
 	}
+	// SIGKILL is sent to the group before Stop returns; on a loaded
+	// machine a process may take a moment to act on it.
 	for _, pid := range []int{in.PID, grandchild} {
-		if alive(pid) {
-			t.Errorf("pid %d survived Stop", pid)
-		}
+		waitFor(t, fmt.Sprintf("pid %d gone after Stop", pid), 2*time.Second, func() bool { return !alive(pid) })
 	}
 }
 
