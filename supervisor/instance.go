@@ -406,7 +406,9 @@ func (in *Instance) follow(ctx context.Context, g *generation, warm bool) outcom
 				return out
 			}
 		case <-ctx.Done():
-			in.stopProcess(cur.g, cmdStop, "appdeck shut down", false)
+			// Every instance stops at once: /_ah/stop goes to all that
+			// serve, each within the grace period.
+			in.stopProcess(cur.g, cmdStop, "appdeck shut down", cur.ready == nil)
 			return outcome{}
 		}
 	}
@@ -503,14 +505,17 @@ func (in *Instance) stopProcess(g *generation, k cmdKind, reason string, tell bo
 	in.setState(Stopped, final)
 }
 
-// drain waits for g's requests to finish (at most the grace period),
-// sends /_ah/stop to manual and basic scaling instances when tell is set,
-// and ends the process.
+// drain waits for g's requests to finish, sends /_ah/stop to manual and
+// basic scaling instances when tell is set — both within the grace
+// period — and ends the process.
 func (in *Instance) drain(g *generation, tell bool) {
 	grace := in.svc.sup.opts.Grace
+	deadline := time.Now().Add(grace)
 	in.svc.waitIdle(g, grace)
 	if tell && in.svc.sendsStop() && !g.proc.exited() {
-		if err := in.lifecycleRequest(context.Background(), g.port, pathStop, grace); err != nil {
+		if left := time.Until(deadline); left <= 0 {
+			in.Logs.Add(System, fmt.Sprintf("no GET %s: the requests in flight took the grace period (--grace %s)", pathStop, grace))
+		} else if err := in.lifecycleRequest(context.Background(), g.port, pathStop, left); err != nil {
 			in.Logs.Add(System, err.Error())
 		}
 	}

@@ -427,3 +427,65 @@ func TestRoomGoesToWaitersInArrivalOrder(t *testing.T) {
 	}
 	waitFor(t, "every slot back", 10*time.Second, func() bool { return instanceInfo(sup, "web", "0").InFlight == 0 })
 }
+
+// stopApp logs each request to $REQLOG as "service/instance path". It
+// answers /_ah/stop only once $STOPS of them have come (or after 4 s),
+// and logs how many had: all of them if they were sent at once.
+const stopApp = `import http.server, os, time
+log, name = os.environ["REQLOG"], os.environ["GAE_SERVICE"] + "/" + os.environ["GAE_INSTANCE"]
+def note(line):
+    with open(log, "a") as f:
+        f.write(name + " " + line + "\n")
+def stops():
+    with open(log) as f:
+        return f.read().count(" /_ah/stop\n")
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        note(self.path)
+        if self.path == "/_ah/stop":
+            deadline = time.time() + 4
+            while stops() < int(os.environ["STOPS"]) and time.time() < deadline:
+                time.sleep(0.01)
+            note("answered /_ah/stop with %d in" % stops())
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce stops appdeck
+// with two manual-scaling instances and a basic-scaling one running: each
+// gets GET /_ah/stop, all at once, as `appdeck ctl stop` would send it.
+func TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce(t *testing.T) {
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.py"), stopApp)
+	reqlog := filepath.Join(dir, "requests.log")
+	env := []config.EnvVar{{Name: "REQLOG", Value: reqlog}, {Name: "STOPS", Value: "3"}}
+	man := &config.Service{Name: "man", Dir: dir, Entrypoint: "exec python3 -u app.py", Env: env, Scaling: manual(2)}
+	lazy := &config.Service{Name: "lazy", Dir: dir, Entrypoint: "exec python3 -u app.py", Env: env,
+		Scaling: config.Scaling{Kind: config.Basic, Basic: config.BasicScaling{MaxInstances: 1, IdleTimeout: time.Hour}}}
+	sup := newSupervisor(t, Options{Grace: 5 * time.Second}, man, lazy)
+	if code, _ := fetch(front(t, sup, "lazy") + "/hi"); code != 200 {
+		t.Fatalf("request to the basic service: %d", code)
+	}
+	for _, id := range []string{"0", "1"} {
+		waitFor(t, "man/"+id+" ready", 20*time.Second, stateIs(sup, "man", id, Ready))
+	}
+	sup.Stop()
+	got := readFile(t, reqlog)
+	for _, name := range []string{"man/0", "man/1", "lazy/0"} {
+		if !strings.Contains(got, name+" /_ah/stop\n") {
+			t.Errorf("%s got no /_ah/stop on shutdown", name)
+		}
+		if !strings.Contains(got, name+" answered /_ah/stop with 3 in\n") {
+			t.Errorf("%s answered /_ah/stop before the others got theirs: not sent at once", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("requests:\n%s", got)
+	}
+}
