@@ -450,7 +450,11 @@ func (in *Instance) replace(ctx context.Context, c *command, cur, cand **watched
 		c.done(err)
 		return outcome{}, false
 	}
-	in.Logs.Add(System, fmt.Sprintf("replacing: started pid %d on port %d", g.proc.cmd.Process.Pid, g.port))
+	why := ""
+	if c.reason != "" {
+		why = " (" + c.reason + ")"
+	}
+	in.Logs.Add(System, fmt.Sprintf("replacing%s: started pid %d on port %d", why, g.proc.cmd.Process.Pid, g.port))
 	*cand = in.watch(ctx, g, true, c)
 	return outcome{}, false
 }

@@ -48,6 +48,9 @@ type Service struct {
 	// basic-scaling service, pinnedTo; the scaler leaves it alone.
 	pinned   bool
 	pinnedTo int
+	// ownWrites are paths the instances write in the app directory,
+	// found by the reload loop; their changes are ignored.
+	ownWrites map[string]bool
 	// changed, once someone waits for it (changedLocked: the scaler, a
 	// drain), is closed at the next change of instance state or load; a
 	// change nobody waits for, such as most requests ending, costs
