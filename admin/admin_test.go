@@ -201,8 +201,8 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		status             int
 		message            string
 	}{
-		{"GET", "/api/instances/default/7", "", 404, "no instance default/7 (default has instances 0, 1)"},
-		{"GET", "/api/services/nope", "", 404, `no service \"nope\" (the services are default)`},
+		{"GET", "/api/instances/default/7", "", 404, `"no instance default/7 (default has instances 0, 1)","status"`},
+		{"GET", "/api/services/nope", "", 404, `"no service \"nope\" (the services are default)","status"`},
 		{"POST", "/api/instances/default/9/kill", "", 404, "no instance default/9"},
 		{"POST", "/api/instances/default/0/explode", "", 404, `unknown action \"explode\"`},
 		{"POST", "/api/instances/default/0/start", "", 409, "default/0 is already running"},

@@ -25,7 +25,7 @@ func (s *Server) service(name string) (Service, error) {
 			return svc, nil
 		}
 	}
-	return Service{}, fmt.Errorf("no service %q (the services are %s): %w", name, s.serviceNames(), supervisor.ErrNotFound)
+	return Service{}, supervisor.NotFound("no service %q (the services are %s)", name, s.serviceNames())
 }
 
 func (s *Server) serviceNames() string {
@@ -48,7 +48,7 @@ func (s *Server) instance(service, id string) (Instance, error) {
 		}
 		ids = append(ids, in.ID)
 	}
-	return Instance{}, fmt.Errorf("no instance %s/%s (%s has %s): %w", service, id, service, plural(ids), supervisor.ErrNotFound)
+	return Instance{}, supervisor.NotFound("no instance %s/%s (%s has %s)", service, id, service, plural(ids))
 }
 
 func plural(ids []string) string {
