@@ -43,7 +43,8 @@ Commands:
   kill SERVICE[/INSTANCE]            SIGKILL at once; it stays stopped
   rebuild SERVICE                    build again and restart the instances;
                                      exit 1 with the compiler output if it fails
-  scale SERVICE N                    run N instances (0 to 50)
+  scale SERVICE N|auto               run N instances (0 to 50); auto hands the
+                                     number back to app.yaml's scaling
   logs [-f] [SERVICE[/INSTANCE]]     print the log lines held; -f follows new ones
   requests [-f] [SERVICE]            print the requests held; -f follows new ones
   wait --ready [--timeout 30s] [SERVICE]

@@ -65,7 +65,11 @@ func (c *ctlRun) printStatus(services []admin.Service) {
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tURL\tRUNTIME\tSCALING\tREADY\tNOTE")
 	for _, s := range services {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\n", s.Name, orDash(s.URL), s.Runtime, s.Scaling,
+		scaling := s.Scaling
+		if s.Pinned {
+			scaling += " (pinned)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\n", s.Name, orDash(s.URL), s.Runtime, scaling,
 			countReady(s), len(s.Instances), serviceNote(s))
 	}
 	tw.Flush()
@@ -200,8 +204,11 @@ func describeChange(cmd string, before, after admin.Instance) string {
 
 func (c *ctlRun) scale(args []string) error {
 	n, err := strconv.Atoi(args[1])
-	if err != nil || n < 0 {
-		return usageErr("scale %s %q: want a number of instances", args[0], args[1])
+	if args[1] == "auto" {
+		n, err = supervisor.ScaleAuto, nil
+	}
+	if err != nil || n < 0 && n != supervisor.ScaleAuto {
+		return usageErr("scale %s %q: want a number of instances or auto", args[0], args[1])
 	}
 	if err := c.connect(); err != nil {
 		return err
@@ -213,7 +220,15 @@ func (c *ctlRun) scale(args []string) error {
 	if c.opts.json {
 		return c.printJSON(svc)
 	}
-	fmt.Fprintf(c.out, "scaled %s to %d instance(s)\n", svc.Name, len(svc.Instances))
+	switch {
+	case n == supervisor.ScaleAuto:
+		fmt.Fprintf(c.out, "%s scales as app.yaml says (%s scaling): %d instance(s)\n", svc.Name, svc.Scaling, len(svc.Instances))
+	case svc.Pinned:
+		fmt.Fprintf(c.out, "scaled %s to %d instance(s), pinned: %s scaling leaves it until `appdeck ctl scale %s auto`\n",
+			svc.Name, len(svc.Instances), svc.Scaling, svc.Name)
+	default:
+		fmt.Fprintf(c.out, "scaled %s to %d instance(s)\n", svc.Name, len(svc.Instances))
+	}
 	for _, in := range svc.Instances {
 		fmt.Fprintf(c.out, "  %s/%s: %s\n", in.Service, in.ID, in.State)
 	}

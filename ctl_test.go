@@ -272,6 +272,19 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if got := pids(d.status()["default"]); len(got) != 1 {
 			t.Errorf("after scale 1: %v", got)
 		}
+		// api scales automatically: a number pins it, auto hands it back.
+		if out := d.mustCtl("scale", "api", "2"); !strings.Contains(out, "pinned: automatic scaling leaves it until `appdeck ctl scale api auto`") {
+			t.Errorf("scale api 2 said %q", out)
+		}
+		if out := d.mustCtl("status", "api"); !strings.Contains(out, "automatic (pinned)") {
+			t.Errorf("status of a pinned service:\n%s", out)
+		}
+		if out := d.mustCtl("scale", "api", "auto"); !strings.Contains(out, "api scales as app.yaml says (automatic scaling)") {
+			t.Errorf("scale api auto said %q", out)
+		}
+		if out := d.mustCtl("status", "api"); strings.Contains(out, "pinned") {
+			t.Errorf("status after auto still pinned:\n%s", out)
+		}
 	})
 
 	t.Run("kill", func(t *testing.T) {
@@ -287,7 +300,7 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("process %d still exists after kill: %v", pid, err)
 		}
-		if out, code := d.ctl(dir, "kill", "api/0"); code != 1 || !strings.Contains(out, "it is stopped") {
+		if out, code := d.ctl(dir, "kill", "api/0"); code != 1 || !strings.Contains(out, "api/0 is already stopped") {
 			t.Errorf("kill of a stopped instance: exit %d: %s", code, out)
 		}
 		d.mustCtl("start", "api")

@@ -205,10 +205,11 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		{"GET", "/api/services/nope", "", 404, `"no service \"nope\" (the services are default)",`},
 		{"POST", "/api/instances/default/9/kill", "", 404, "no instance default/9"},
 		{"POST", "/api/instances/default/0/explode", "", 404, `unknown action \"explode\"`},
-		{"POST", "/api/instances/default/0/start", "", 409, "cannot start default/0: it is ready"},
+		{"POST", "/api/instances/default/0/start", "", 409, "default/0 is already running"},
 		{"POST", "/api/services/default/scale", `{"instances": "two"}`, 400, "bad body"},
 		{"POST", "/api/services/default/scale", `{"replicas": 2}`, 400, `unknown field \"replicas\"`},
-		{"POST", "/api/services/default/scale", `{}`, 400, "no instances field"},
+		{"POST", "/api/services/default/scale", `{}`, 400, `give either \"instances\" or \"auto\"`},
+		{"POST", "/api/services/default/scale", `{"instances": 1, "auto": true}`, 400, `give either \"instances\" or \"auto\"`},
 		{"POST", "/api/services/default/scale", `{"instances": 5000}`, 400, "choose 0 to 50"},
 		{"POST", "/api/services/nope/scale", `{"instances": 1}`, 404, `"no service \"nope\" (the services are default)",`},
 		{"GET", "/api/logs?follow=yes", "", 400, `follow=\"yes\"`},
@@ -295,6 +296,11 @@ func TestServiceActionsAndScale(t *testing.T) {
 		t.Fatalf("rebuild: %+v %v", svc, err)
 	}
 	e.waitReady(t, 1)
+	// auto: back to app.yaml's manual_scaling.instances, 2.
+	if svc, err = e.client.Scale(ctx, "default", supervisor.ScaleAuto); err != nil || len(svc.Instances) != 2 {
+		t.Fatalf("scale to auto: %+v %v", svc, err)
+	}
+	e.waitReady(t, 2)
 }
 
 func TestLogsFollowSeesWhatTheAppPrints(t *testing.T) {

@@ -182,9 +182,12 @@ func (s *Server) writeService(w http.ResponseWriter, name string) error {
 	return nil
 }
 
-// ScaleRequest is the body of POST /api/services/{service}/scale.
+// ScaleRequest is the body of POST /api/services/{service}/scale: either
+// {"instances": N}, or {"auto": true} to hand the number back to the
+// service's app.yaml.
 type ScaleRequest struct {
-	Instances *int `json:"instances"`
+	Instances *int `json:"instances,omitempty"`
+	Auto      bool `json:"auto,omitempty"`
 }
 
 func (s *Server) scale(w http.ResponseWriter, r *http.Request) error {
@@ -192,15 +195,18 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request) error {
 	var body ScaleRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || body.Instances == nil {
-		why := "no instances field"
-		if err != nil {
-			why = err.Error()
-		}
-		return errorf(http.StatusBadRequest, `bad body: want {"instances": N}: `+why)
+	err := dec.Decode(&body)
+	if err == nil && (body.Instances == nil) == !body.Auto {
+		err = errors.New(`give either "instances" or "auto"`)
 	}
-	n := *body.Instances
-	if n < 0 || n > supervisor.MaxScale {
+	if err != nil {
+		return errorf(http.StatusBadRequest, `bad body: want {"instances": N} or {"auto": true}: `+err.Error())
+	}
+	n := supervisor.ScaleAuto
+	if body.Instances != nil {
+		n = *body.Instances
+	}
+	if n != supervisor.ScaleAuto && (n < 0 || n > supervisor.MaxScale) {
 		return errorf(http.StatusBadRequest, fmt.Sprintf("cannot scale to %d instances: choose 0 to %d", n, supervisor.MaxScale))
 	}
 	if _, err := s.service(service); err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/appdeck/appdeck/supervisor"
 )
 
 // Client talks to a running appdeck's admin API.
@@ -114,10 +116,15 @@ func (c *Client) ServiceAction(ctx context.Context, service, action string) (Ser
 	return s, c.call(ctx, http.MethodPost, "/api/services/"+url.PathEscape(service)+"/"+action, nil, &s)
 }
 
-// Scale sets the number of instances of a service.
+// Scale sets the number of instances of a service; n ==
+// supervisor.ScaleAuto hands it back to the service's app.yaml.
 func (c *Client) Scale(ctx context.Context, service string, n int) (Service, error) {
+	body := ScaleRequest{Instances: &n}
+	if n == supervisor.ScaleAuto {
+		body = ScaleRequest{Auto: true}
+	}
 	var s Service
-	return s, c.call(ctx, http.MethodPost, "/api/services/"+url.PathEscape(service)+"/scale", ScaleRequest{Instances: &n}, &s)
+	return s, c.call(ctx, http.MethodPost, "/api/services/"+url.PathEscape(service)+"/scale", body, &s)
 }
 
 // Logs returns the log lines held that match q (see GET /api/logs).

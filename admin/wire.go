@@ -15,15 +15,18 @@ import (
 
 // Service is a service and its instances.
 type Service struct {
-	Name        string     `json:"name"`
-	Runtime     string     `json:"runtime"`
-	Scaling     string     `json:"scaling"`
-	URL         string     `json:"url,omitempty"` // where the service answers
-	Building    bool       `json:"building"`
-	BuildError  string     `json:"build_error,omitempty"`
-	BuildOutput string     `json:"build_output,omitempty"`
-	Capacity    int        `json:"capacity"` // concurrent requests per instance
-	Instances   []Instance `json:"instances"`
+	Name        string `json:"name"`
+	Runtime     string `json:"runtime"`
+	Scaling     string `json:"scaling"`
+	URL         string `json:"url,omitempty"` // where the service answers
+	Building    bool   `json:"building"`
+	BuildError  string `json:"build_error,omitempty"`
+	BuildOutput string `json:"build_output,omitempty"`
+	Capacity    int    `json:"capacity"` // concurrent requests per instance
+	// Pinned: the number of instances was set by hand and the scaler
+	// leaves it until the service is scaled to auto.
+	Pinned    bool       `json:"pinned,omitempty"`
+	Instances []Instance `json:"instances"`
 }
 
 // Instance is one instance of a service.
@@ -124,7 +127,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func serviceOf(si supervisor.ServiceInfo, host string) Service {
 	s := Service{
 		Name: si.Name, Runtime: si.Runtime, Scaling: si.Scaling, Building: si.Building,
-		BuildError: si.BuildErr, BuildOutput: si.BuildOutput, Capacity: si.Capacity,
+		BuildError: si.BuildErr, BuildOutput: si.BuildOutput, Capacity: si.Capacity, Pinned: si.Pinned,
 		Instances: make([]Instance, 0, len(si.Instances)),
 	}
 	if si.Port != 0 {

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +16,13 @@ import (
 	"github.com/appdeck/appdeck/supervisor"
 )
 
-// BenchmarkExecToReady restarts each example's instance and measures the
-// time from exec to ready as appdeck sees it (the instance log's
-// "starting" and "ready" lines), next to the baseline of the same command
-// started directly and polled for a TCP connection every millisecond.
+// BenchmarkExecToReady stops and starts each example's instance and
+// measures the time from exec to ready as appdeck sees it (the instance's
+// "launching" and ready transitions), next to the baseline of the same
+// command started directly and polled for a TCP connection every
+// millisecond, interleaved so that machine load weighs on both alike.
+// Stop and start rather than Restart: a restart is rolling, its new
+// process takes over without a starting → ready transition.
 //
 //	go test ./runtimes -run '^$' -bench ExecToReady -benchtime 10x
 func BenchmarkExecToReady(b *testing.B) {
@@ -45,15 +47,15 @@ func BenchmarkExecToReady(b *testing.B) {
 			}
 			app := runApp(b, dir, runtimes.Options{})
 			app.getOK("/")
-			direct := directStart(b, dir)
-			var viaAppdeck time.Duration
-			b.ResetTimer()
-			for range b.N {
-				viaAppdeck += app.restartToReady()
+			// Pinned to its one instance: stopping it must not make the
+			// scaler start another.
+			if err := app.sup.Scale(app.service, 1); err != nil {
+				b.Fatal(err)
 			}
-			b.StopTimer()
-			var baseline time.Duration
-			for range b.N {
+			direct := directStart(b, dir)
+			var viaAppdeck, baseline time.Duration
+			for b.Loop() {
+				viaAppdeck += app.stopStartToReady()
 				baseline += direct()
 			}
 			n := float64(b.N)
@@ -64,29 +66,30 @@ func BenchmarkExecToReady(b *testing.B) {
 	}
 }
 
-// restartToReady restarts instance 0 and returns the time between the
-// "starting" and "ready" lines of its log.
-func (r *running) restartToReady() time.Duration {
+// stopStartToReady stops and starts instance 0 and returns the time
+// between its launch and its being ready, from its transitions.
+func (r *running) stopStartToReady() time.Duration {
 	r.t.Helper()
-	logs := r.sup.Logs(r.service, "0")
-	from := logs.Next()
-	if err := r.sup.Restart(r.service, "0"); err != nil {
+	if err := r.sup.StopInstance(r.service, "0"); err != nil {
 		r.t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	var started time.Time
-	for time.Now().Before(deadline) {
-		for _, l := range logs.Since(from, 1000) {
-			from = l.Seq + 1
+	if err := r.sup.StartInstance(r.service, "0"); err != nil {
+		r.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		// The last launch, and whether it is ready yet.
+		var launched, ready time.Time
+		for _, tr := range r.instance().History {
 			switch {
-			case l.Stream != supervisor.System:
-			case strings.HasPrefix(l.Text, "starting"):
-				started = l.Time
-			case l.Text == "ready" && !started.IsZero():
-				return l.Time.Sub(started)
+			case tr.Reason == "launching":
+				launched, ready = tr.Time, time.Time{}
+			case tr.To == supervisor.Ready:
+				ready = tr.Time
 			}
 		}
-		time.Sleep(time.Millisecond)
+		if !launched.IsZero() && !ready.IsZero() {
+			return ready.Sub(launched)
+		}
 	}
 	r.t.Fatalf("instance never became ready again:\n%s", r.log("0"))
 	return 0

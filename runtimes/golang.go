@@ -50,8 +50,13 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 	}
 	bin := filepath.Join(b.CacheDir, goBinPrefix+name)
 	art := Artifact{Argv: []string{bin}}
-	if fpErr == nil && exists(bin) { // only a finished build has this name
-		fmt.Fprintln(out, "sources unchanged since the last build; not rebuilding")
+	switch {
+	case fpErr == nil && exists(bin) && b.Force: // only a finished build has this name
+		// The new binary takes the name: a process running the old one
+		// keeps it, and the next build of these sources finds this one.
+		fmt.Fprintln(b.notes(out), "sources unchanged since the last build; building anyway, as asked")
+	case fpErr == nil && exists(bin):
+		fmt.Fprintln(b.notes(out), "sources unchanged since the last build; not rebuilding")
 		pruneGoBins(b, bin)
 		return art, nil
 	}
@@ -66,7 +71,7 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 	built := filepath.Join(tmp, "app")
 	args := append([]string{"build", "-o", built}, pkgs...)
 	cmdline := "go " + strings.Join(args, " ")
-	fmt.Fprintln(out, cmdline)
+	fmt.Fprintln(b.notes(out), cmdline)
 	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{goTool}, args...)...)
 	var exitErr *exec.ExitError
 	switch {

@@ -36,7 +36,7 @@ func (java) Build(_ context.Context, b Build, out io.Writer) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	fmt.Fprintf(out, "java -jar %s\n", jar)
+	fmt.Fprintf(b.notes(out), "java -jar %s\n", jar)
 	return Artifact{Argv: []string{javaBin, "-jar", jar}}, nil
 }
 

@@ -85,27 +85,22 @@ func nodeCommand(svc *config.Service, pkg *packageJSON) (string, error) {
 // already).
 func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) error {
 	svc := b.Service
-	lock := ""
-	for _, name := range []string{"npm-shrinkwrap.json", "package-lock.json"} {
-		if p := filepath.Join(svc.Dir, name); exists(p) {
-			lock = p
-			break
-		}
-	}
+	lock := npmLock(svc.Dir)
 	if pkg == nil || (lock == "" && len(pkg.Dependencies)+len(pkg.DevDependencies) == 0) {
 		return nil // nothing to install
 	}
 	manifest := filepath.Join(svc.Dir, "package.json")
-	f := newFingerprint("npm")
-	for _, p := range []string{manifest, lock} {
-		if err := f.file(p); err != nil {
-			return err
-		}
+	sum, err := npmFingerprint(manifest, lock)
+	if err != nil {
+		return err
 	}
-	sum := f.sum()
 	modules := filepath.Join(svc.Dir, "node_modules")
-	if exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock)) {
-		fmt.Fprintln(out, "node_modules is up to date; not installing")
+	upToDate := exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock))
+	switch {
+	case upToDate && b.Force:
+		fmt.Fprintln(b.notes(out), "node_modules is up to date; installing anyway, as asked")
+	case upToDate:
+		fmt.Fprintln(b.notes(out), "node_modules is up to date; not installing")
 		return remember(b.CacheDir, "npm", sum)
 	}
 	npm, err := exec.LookPath("npm")
@@ -122,7 +117,7 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	}
 	args = append(args, "--no-audit", "--no-fund")
 	cmdline := "npm " + strings.Join(args, " ")
-	fmt.Fprintln(out, cmdline)
+	fmt.Fprintln(b.notes(out), cmdline)
 	output, err := runTool(ctx, svc.Dir, nil, out, append([]string{npm}, args...)...)
 	var exitErr *exec.ExitError
 	switch {
@@ -132,7 +127,34 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	case err != nil:
 		return fmt.Errorf("running %s: %w", cmdline, err)
 	}
+	// npm install writes the lock file, which is then part of what the
+	// next start compares.
+	if sum, err = npmFingerprint(manifest, npmLock(svc.Dir)); err != nil {
+		return err
+	}
 	return remember(b.CacheDir, "npm", sum)
+}
+
+// npmLock returns the service's lock file, or "".
+func npmLock(dir string) string {
+	for _, name := range []string{"npm-shrinkwrap.json", "package-lock.json"} {
+		if p := filepath.Join(dir, name); exists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// npmFingerprint covers what an install installs: package.json and the
+// lock file.
+func npmFingerprint(manifest, lock string) (string, error) {
+	f := newFingerprint("npm")
+	for _, p := range []string{manifest, lock} {
+		if err := f.file(p); err != nil {
+			return "", err
+		}
+	}
+	return f.sum(), nil
 }
 
 // newerThan reports whether path exists and was modified after every one

@@ -37,7 +37,7 @@ func (php) Build(ctx context.Context, b Build, out io.Writer) (Artifact, error) 
 	if front == "" { // an entrypoint of the user's own
 		return entrypointArtifact(svc, "PHP", svc.Entrypoint, nil)
 	}
-	phpBin, err := checkPHP(ctx, svc, out)
+	phpBin, err := checkPHP(ctx, svc, b.notes(out))
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -88,7 +88,7 @@ func frontController(svc *config.Service) (string, error) {
 // checkPHP makes sure php is installed and runs, as dev_appserver.py's PHP
 // factory did; otherwise the service gets the "bad PHP environment" page
 // with the reason.
-func checkPHP(ctx context.Context, svc *config.Service, out io.Writer) (string, error) {
+func checkPHP(ctx context.Context, svc *config.Service, notes io.Writer) (string, error) {
 	bad := func(format string, args ...any) error {
 		return &BuildError{Runtime: "PHP", Title: "Bad PHP environment: the PHP application cannot run.",
 			Output: fmt.Sprintf(format, args...)}
@@ -104,9 +104,9 @@ func checkPHP(ctx context.Context, svc *config.Service, out io.Writer) (string, 
 		return "", bad("%s does not run (%v):\n%s\n\nFix the PHP installation, or %s.", phpBin, err, strings.TrimSpace(string(version)), installHints["php"])
 	}
 	v := strings.TrimSpace(string(version))
-	fmt.Fprintf(out, "using %s, PHP %s\n", phpBin, v)
+	fmt.Fprintf(notes, "using %s, PHP %s\n", phpBin, v)
 	if want := strings.TrimPrefix(svc.Runtime, "php"); !strings.HasPrefix(strings.ReplaceAll(v, ".", ""), want) {
-		fmt.Fprintf(out, "warning: app.yaml asks for %s but the local php is %s\n", svc.Runtime, v)
+		fmt.Fprintf(notes, "warning: app.yaml asks for %s but the local php is %s\n", svc.Runtime, v)
 	}
 	return phpBin, nil
 }

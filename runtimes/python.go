@@ -47,7 +47,7 @@ func (python) Build(ctx context.Context, b Build, out io.Writer) (Artifact, erro
 		}
 		env = append(env, venvEnv...)
 	case b.Options.PythonVenv:
-		fmt.Fprintln(out, "no requirements.txt; running without a virtualenv")
+		fmt.Fprintln(b.notes(out), "no requirements.txt; running without a virtualenv")
 	}
 	return entrypointArtifact(svc, "Python", command, env)
 }
@@ -87,15 +87,18 @@ func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]str
 		}
 		steps = append(steps, []string{py, "-m", "venv", venv})
 	}
-	if len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()) {
-		fmt.Fprintln(out, "requirements.txt unchanged; reusing the virtualenv")
+	switch {
+	case len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()) && b.Force:
+		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; installing it again, as asked")
+	case len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()):
+		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; reusing the virtualenv")
 		return env, nil
 	}
 	forget(b.CacheDir, "venv")
 	steps = append(steps, append([]string{filepath.Join(bin, "pip"), "install", "--disable-pip-version-check", "-r", "requirements.txt"}, pkgs...))
 	for _, argv := range steps {
 		cmdline := strings.Join(argv, " ")
-		fmt.Fprintln(out, cmdline)
+		fmt.Fprintln(b.notes(out), cmdline)
 		// Relative paths in requirements.txt are relative to the app.
 		output, err := runTool(ctx, svc.Dir, env, out, argv...)
 		var exitErr *exec.ExitError
@@ -113,7 +116,7 @@ func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]str
 		}
 	}
 	if err := remember(b.CacheDir, "venv", deps.sum()); err != nil {
-		fmt.Fprintf(out, "warning: %v; the next start reinstalls\n", err)
+		fmt.Fprintf(b.notes(out), "warning: %v; the next start reinstalls\n", err)
 	}
 	return env, nil
 }

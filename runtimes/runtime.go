@@ -39,6 +39,22 @@ type Build struct {
 	// build. A build must leave its files in place: until the new build
 	// is applied, a crash-restart launches it.
 	Running Artifact
+	// Force runs every step even when its inputs are unchanged since it
+	// last succeeded: the user asked for a rebuild, maybe after changing
+	// something the fingerprint cannot see.
+	Force bool
+	// Notes receives appdeck's own lines about the build (the command it
+	// runs, a step skipped because its inputs did not change), apart
+	// from the tools' output; nil sends them to the output too.
+	Notes io.Writer
+}
+
+// notes is where the build's own lines go.
+func (b Build) notes(out io.Writer) io.Writer {
+	if b.Notes != nil {
+		return b.Notes
+	}
+	return out
 }
 
 // Options are the user's choices, from the command line, that change how

@@ -404,3 +404,78 @@ func TestGoBuildErrorKeepsCompilerPositions(t *testing.T) {
 		t.Errorf("page:\n%s\n%s", title, detail)
 	}
 }
+
+// TestGoBuildNotesAreApartFromTheCompilerOutput: appdeck's own lines (the
+// command, a skipped build) go to Notes, the compiler's to the output, so
+// that the log tells them apart.
+func TestGoBuildNotesAreApartFromTheCompilerOutput(t *testing.T) {
+	requireGo(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/notes\n\ngo 1.22\n"), 0o644)
+	main := filepath.Join(dir, "main.go")
+	svc := &config.Service{Name: "default", Runtime: "go125", Dir: dir}
+	cache := t.TempDir()
+	build := func(src string) (out, notes string) {
+		t.Helper()
+		if src != "" {
+			os.WriteFile(main, []byte(src), 0o644)
+		}
+		var o, n bytes.Buffer
+		goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &n}, &o)
+		return o.String(), n.String()
+	}
+	out, notes := build("package main\n\nfunc main() { broken() }\n")
+	if !strings.HasPrefix(notes, "go build -o ") || strings.Contains(out, "go build") || !strings.Contains(out, "undefined: broken") {
+		t.Errorf("failed build: output %q, notes %q", out, notes)
+	}
+	build("package main\n\nfunc main() {}\n")
+	out, notes = build("") // the same sources again
+	if out != "" || notes != "sources unchanged since the last build; not rebuilding\n" {
+		t.Errorf("unchanged sources: output %q, notes %q", out, notes)
+	}
+	var o, n bytes.Buffer
+	art, err := goRuntime{}.Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &n, Force: true}, &o)
+	if err != nil || !strings.HasPrefix(n.String(), "sources unchanged since the last build; building anyway, as asked\ngo build -o ") {
+		t.Errorf("forced build of unchanged sources: %v, notes %q", err, n.String())
+	}
+	if out, notes := build(""); notes != "sources unchanged since the last build; not rebuilding\n" || !exists(art.Argv[0]) {
+		t.Errorf("after a forced build: output %q, notes %q; want the forced build reused", out, notes)
+	}
+}
+
+// TestNpmInstallsAgainWhenForced: node_modules up to date is not installed
+// again, also after the first install wrote the lock file, unless the
+// build is forced.
+func TestNpmInstallsAgainWhenForced(t *testing.T) {
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	// A local package: npm installs it without the registry.
+	os.MkdirAll(filepath.Join(dir, "lib"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lib", "package.json"), []byte(`{"name": "lib", "version": "1.0.0"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "app", "version": "1.0.0", "dependencies": {"lib": "file:./lib"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "server.js"), []byte("\n"), 0o644)
+	svc := &config.Service{Name: "default", Runtime: "nodejs22", Dir: dir}
+	cache := t.TempDir()
+	build := func(force bool) string {
+		t.Helper()
+		var out, notes bytes.Buffer
+		if _, err := (nodejs{}).Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &notes, Force: force}, &out); err != nil {
+			t.Fatalf("build: %v\n%s%s", err, notes.String(), out.String())
+		}
+		return notes.String()
+	}
+	if notes := build(false); notes != "npm install --no-audit --no-fund\n" {
+		t.Errorf("first build: notes %q", notes)
+	}
+	// npm install wrote the lock file, which the next build compares.
+	if notes := build(false); notes != "node_modules is up to date; not installing\n" {
+		t.Errorf("unchanged: notes %q", notes)
+	}
+	if notes := build(true); !strings.HasPrefix(notes, "node_modules is up to date; installing anyway, as asked\nnpm ") {
+		t.Errorf("forced: notes %q", notes)
+	}
+}

@@ -80,11 +80,18 @@ func TestPythonVenvInstallsRequirementsOnlyWhenTheyChange(t *testing.T) {
 		t.Fatalf("want one pip install:\n%s", app.log(""))
 	}
 
+	// Started again on the same files: the virtualenv is reused.
+	again := runApp(t, dir, runtimes.Options{PythonVenv: true})
+	again.getOK("/")
+	if strings.Contains(again.log(""), "pip install") || !strings.Contains(again.log(""), "requirements.txt unchanged; reusing the virtualenv") {
+		t.Errorf("an unchanged requirements.txt was installed again:\n%s", again.log(""))
+	}
+	// A rebuild by hand is forced: it installs again.
 	if err := app.sup.Rebuild(app.service); err != nil {
 		t.Fatal(err)
 	}
-	if installs() != 1 || !strings.Contains(app.log(""), "requirements.txt unchanged; reusing the virtualenv") {
-		t.Errorf("an unchanged requirements.txt was installed again:\n%s", app.log(""))
+	if installs() != 2 || !strings.Contains(app.log(""), "requirements.txt unchanged; installing it again, as asked") {
+		t.Errorf("a rebuild by hand did not install again:\n%s", app.log(""))
 	}
 
 	reqs := filepath.Join(dir, "requirements.txt")
@@ -95,7 +102,7 @@ func TestPythonVenvInstallsRequirementsOnlyWhenTheyChange(t *testing.T) {
 	if err := app.sup.Rebuild(app.service); err != nil {
 		t.Fatal(err)
 	}
-	if installs() != 2 {
+	if installs() != 3 {
 		t.Errorf("a changed requirements.txt was not installed:\n%s", app.log(""))
 	}
 	app.getOK("/")

@@ -14,8 +14,11 @@ const (
 	BuildStarted
 	BuildSucceeded
 	BuildFailedEvent
-	Notice  // anything else worth showing: Event.Reason says it
-	Scaling // the scaler started or stopped Event.Instance: Event.Reason says why
+	Notice // anything else worth showing: Event.Reason says it
+	// Scaling: the scaler started or stopped Event.Instance, or (Instance
+	// "") the service was scaled, pinned or unpinned by hand; Event.Reason
+	// says why.
+	Scaling
 	Changed // files of the service changed: Event.Reason lists them
 )
 

@@ -94,10 +94,6 @@ func (c *command) done(err error) {
 	}
 }
 
-// ErrConflict is returned for an action the instance's state forbids,
-// such as starting one that runs.
-var ErrConflict = errors.New("not possible in the instance's current state")
-
 // errSuperseded answers a replace that a later command made pointless.
 var errSuperseded = errors.New("superseded by a later command")
 
@@ -131,6 +127,11 @@ func (in *Instance) run(ctx context.Context) {
 				// never one stopped by hand.
 				c.kind == cmdReplace && in.current() == BuildFailed:
 				want, pending, delay = true, c, backoffMin
+			case (c.kind == cmdStop || c.kind == cmdKill) && in.current() == BuildFailed:
+				// No process to end, but stopped it stays: the next
+				// good build does not bring it back.
+				in.setState(Stopped, stopReasons[cmdStop])
+				c.done(nil)
 			default:
 				c.done(in.conflict(c.kind))
 			}
@@ -235,8 +236,19 @@ func (in *Instance) noteError(msg string) {
 	in.svc.mu.Unlock()
 }
 
+// conflict says why command k cannot be carried out in the instance's
+// state, in a few words.
 func (in *Instance) conflict(k cmdKind) error {
-	return fmt.Errorf("cannot %s %s/%s: it is %s: %w", cmdNames[k], in.svc.Name, in.ID, in.current(), ErrConflict)
+	name, st := in.svc.Name+"/"+in.ID, in.current()
+	switch {
+	case k == cmdStart && st == Starting:
+		return conflictf("%s is already starting", name)
+	case k == cmdStart:
+		return conflictf("%s is already running", name)
+	case st == Stopped:
+		return conflictf("%s is already stopped", name)
+	}
+	return conflictf("cannot %s %s: it is %s", cmdNames[k], name, st)
 }
 
 // runProcess launches one process and follows it until it exits, a
@@ -394,7 +406,9 @@ func (in *Instance) follow(ctx context.Context, g *generation, warm bool) outcom
 				return out
 			}
 		case <-ctx.Done():
-			in.stopProcess(cur.g, cmdStop, "appdeck shut down", false)
+			// Every instance stops at once: /_ah/stop goes to all that
+			// serve, each within the grace period.
+			in.stopProcess(cur.g, cmdStop, "appdeck shut down", cur.ready == nil)
 			return outcome{}
 		}
 	}
@@ -436,7 +450,11 @@ func (in *Instance) replace(ctx context.Context, c *command, cur, cand **watched
 		c.done(err)
 		return outcome{}, false
 	}
-	in.Logs.Add(System, fmt.Sprintf("replacing: started pid %d on port %d", g.proc.cmd.Process.Pid, g.port))
+	why := ""
+	if c.reason != "" {
+		why = " (" + c.reason + ")"
+	}
+	in.Logs.Add(System, fmt.Sprintf("replacing%s: started pid %d on port %d", why, g.proc.cmd.Process.Pid, g.port))
 	*cand = in.watch(ctx, g, true, c)
 	return outcome{}, false
 }
@@ -491,14 +509,17 @@ func (in *Instance) stopProcess(g *generation, k cmdKind, reason string, tell bo
 	in.setState(Stopped, final)
 }
 
-// drain waits for g's requests to finish (at most the grace period),
-// sends /_ah/stop to manual and basic scaling instances when tell is set,
-// and ends the process.
+// drain waits for g's requests to finish, sends /_ah/stop to manual and
+// basic scaling instances when tell is set — both within the grace
+// period — and ends the process.
 func (in *Instance) drain(g *generation, tell bool) {
 	grace := in.svc.sup.opts.Grace
+	deadline := time.Now().Add(grace)
 	in.svc.waitIdle(g, grace)
 	if tell && in.svc.sendsStop() && !g.proc.exited() {
-		if err := in.lifecycleRequest(context.Background(), g.port, pathStop, grace); err != nil {
+		if left := time.Until(deadline); left <= 0 {
+			in.Logs.Add(System, fmt.Sprintf("no GET %s: the requests in flight took the grace period (--grace %s)", pathStop, grace))
+		} else if err := in.lifecycleRequest(context.Background(), g.port, pathStop, left); err != nil {
 			in.Logs.Add(System, err.Error())
 		}
 	}

@@ -308,9 +308,11 @@ func TestInstanceNumbersAndLogFiles(t *testing.T) {
 		fetch(url + "/")
 	}
 	fetch(url + "/missing?ms=20")
-	waitFor(t, "CPU and memory read", 10*time.Second, func() bool {
+	// The front records a request once its response is sent, which may be
+	// a moment after the client has read it.
+	waitFor(t, "every request counted, CPU and memory read", 10*time.Second, func() bool {
 		in := instanceInfo(sup, "web", "0")
-		return in.CPU > 30 && in.RSS > 1<<20
+		return in.Total == 21 && in.CPU > 30 && in.RSS > 1<<20
 	})
 	in := instanceInfo(sup, "web", "0")
 	if in.Total != 21 || in.ByClass[1] != 21 || in.RPS <= 0 || in.P50 <= 0 || in.P99 < 15*time.Millisecond || in.Capacity != 10 {
@@ -424,4 +426,66 @@ func TestRoomGoesToWaitersInArrivalOrder(t *testing.T) {
 		l.Done(proxy.Outcome{Status: 200})
 	}
 	waitFor(t, "every slot back", 10*time.Second, func() bool { return instanceInfo(sup, "web", "0").InFlight == 0 })
+}
+
+// stopApp logs each request to $REQLOG as "service/instance path". It
+// answers /_ah/stop only once $STOPS of them have come (or after 4 s),
+// and logs how many had: all of them if they were sent at once.
+const stopApp = `import http.server, os, time
+log, name = os.environ["REQLOG"], os.environ["GAE_SERVICE"] + "/" + os.environ["GAE_INSTANCE"]
+def note(line):
+    with open(log, "a") as f:
+        f.write(name + " " + line + "\n")
+def stops():
+    with open(log) as f:
+        return f.read().count(" /_ah/stop\n")
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        note(self.path)
+        if self.path == "/_ah/stop":
+            deadline = time.time() + 4
+            while stops() < int(os.environ["STOPS"]) and time.time() < deadline:
+                time.sleep(0.01)
+            note("answered /_ah/stop with %d in" % stops())
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce stops appdeck
+// with two manual-scaling instances and a basic-scaling one running: each
+// gets GET /_ah/stop, all at once, as `appdeck ctl stop` would send it.
+func TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce(t *testing.T) {
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.py"), stopApp)
+	reqlog := filepath.Join(dir, "requests.log")
+	env := []config.EnvVar{{Name: "REQLOG", Value: reqlog}, {Name: "STOPS", Value: "3"}}
+	man := &config.Service{Name: "man", Dir: dir, Entrypoint: "exec python3 -u app.py", Env: env, Scaling: manual(2)}
+	lazy := &config.Service{Name: "lazy", Dir: dir, Entrypoint: "exec python3 -u app.py", Env: env,
+		Scaling: config.Scaling{Kind: config.Basic, Basic: config.BasicScaling{MaxInstances: 1, IdleTimeout: time.Hour}}}
+	sup := newSupervisor(t, Options{Grace: 5 * time.Second}, man, lazy)
+	if code, _ := fetch(front(t, sup, "lazy") + "/hi"); code != 200 {
+		t.Fatalf("request to the basic service: %d", code)
+	}
+	for _, id := range []string{"0", "1"} {
+		waitFor(t, "man/"+id+" ready", 20*time.Second, stateIs(sup, "man", id, Ready))
+	}
+	sup.Stop()
+	got := readFile(t, reqlog)
+	for _, name := range []string{"man/0", "man/1", "lazy/0"} {
+		if !strings.Contains(got, name+" /_ah/stop\n") {
+			t.Errorf("%s got no /_ah/stop on shutdown", name)
+		}
+		if !strings.Contains(got, name+" answered /_ah/stop with 3 in\n") {
+			t.Errorf("%s answered /_ah/stop before the others got theirs: not sent at once", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("requests:\n%s", got)
+	}
 }

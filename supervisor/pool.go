@@ -217,12 +217,15 @@ func (s *Service) unavailableLocked() *proxy.Unavailable {
 		}
 		return &proxy.Unavailable{Status: http.StatusBadGateway,
 			Title: fmt.Sprintf("Instance %s/%s crashed", s.Name, crashed.ID), Detail: detail}
-	case stopped == 0 && s.scales():
+	case stopped == 0 && s.scales() && !s.pinned:
 		return nil // no instance yet: the scaler starts one for this request
 	case stopped == 0:
+		detail := "It was scaled to 0 instances by hand. Scale it up from the dashboard or with `appdeck ctl scale " + s.Name + " 1`"
+		if s.scales() {
+			detail += ", or hand it back to " + s.cfg.Scaling.Kind.String() + " scaling with `appdeck ctl scale " + s.Name + " auto`"
+		}
 		return &proxy.Unavailable{Status: http.StatusServiceUnavailable,
-			Title:  fmt.Sprintf("Service %q has no instances", s.Name),
-			Detail: "It was scaled to 0 instances. Scale it up from the dashboard or with `appdeck ctl scale " + s.Name + " 1`."}
+			Title: fmt.Sprintf("Service %q has no instances", s.Name), Detail: detail + "."}
 	}
 	return &proxy.Unavailable{Status: http.StatusServiceUnavailable,
 		Title:  fmt.Sprintf("Service %q has no running instance", s.Name),
@@ -261,7 +264,11 @@ func (s *Service) timeoutLocked() *proxy.Unavailable {
 		detail += " (max_concurrent_requests)"
 	}
 	detail += fmt.Sprintf("; %d more are starting; %d request(s) are waiting.", starting, s.waiters.Len()+1)
-	if limit := s.maxInstances(); limit > 0 && ready+starting >= limit {
+	switch limit := s.maxInstances(); {
+	case s.pinned:
+		detail += fmt.Sprintf(" The service is pinned to %d instance(s) by hand: no more start until it is scaled up or to auto"+
+			" (a in the dashboard, or appdeck ctl scale %s auto).", s.pinnedTo, s.Name)
+	case limit > 0 && ready+starting >= limit:
 		detail += fmt.Sprintf(" The service runs its maximum of %d instance(s) (max_instances, --max-instances).", limit)
 	}
 	return &proxy.Unavailable{Status: http.StatusServiceUnavailable, Timeout: true,

@@ -3,8 +3,10 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -49,7 +51,7 @@ func goInput(base string) bool {
 // relative to the service directory, with forward slashes (and, for a
 // directory, with a trailing slash too, so that "^vendor/.*" prunes it).
 func (s *Service) ignored(path string, dir bool) bool {
-	if ignoredName(filepath.Base(path)) || within(path, s.sup.opts.CacheDir) {
+	if ignoredName(filepath.Base(path)) || within(path, s.sup.opts.CacheDir) || s.selfWritten(path) {
 		return true
 	}
 	rel, err := filepath.Rel(s.cfg.Dir, path)
@@ -73,6 +75,23 @@ func (s *Service) ignored(path string, dir bool) bool {
 		}
 	}
 	return false
+}
+
+// selfWritten reports whether path is one the service's instances write
+// (see reloadLoop.dropSelfWritten).
+func (s *Service) selfWritten(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ownWrites[path]
+}
+
+func (s *Service) ignoreSelfWritten(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ownWrites == nil {
+		s.ownWrites = map[string]bool{}
+	}
+	s.ownWrites[path] = true
 }
 
 func within(path, dir string) bool {
@@ -116,12 +135,13 @@ func (s *Service) watchFiles(ctx context.Context) {
 		defer s.sup.wg.Done()
 		w.run(ctx, func(path string, created bool) {
 			select {
-			case changes <- change{path, created}:
+			case changes <- change{path, created, time.Now()}:
 			case <-ctx.Done():
 			}
 		})
 	}()
-	l := &reloadLoop{s: s, paths: map[string]bool{}, results: make(chan buildResult)}
+	l := &reloadLoop{s: s, paths: map[string]bool{}, results: make(chan buildResult),
+		echoes: map[string]bool{}, streak: map[string]int{}}
 	l.run(ctx, changes)
 }
 
@@ -143,12 +163,50 @@ type reloadLoop struct {
 	gen     int              // counts changes, so that a build of older files is ignored
 	results chan buildResult // finished builds, with their gen
 	built   *buildResult     // the build of the current changes, once done
+	noted   string           // the changed files last logged, so that a build's lines follow them
+
+	// An instance that writes into the app directory would restart
+	// itself forever: each restart writes again (at start, or answering
+	// /_ah/start). The loop notices paths that change while each restart
+	// runs (echoes), selfWriteRestarts times in a row, and stops reacting
+	// to them.
+	restarted struct{ from, to time.Time } // the last restart the loop did
+	echoes    map[string]bool              // paths of this burst that first changed right after it
+	streak    map[string]int               // paths that were echoes in the last restarts, how many in a row
 }
 
 // change is one changed path.
 type change struct {
 	path    string
 	created bool
+	at      time.Time
+}
+
+// Self-writing detection: a path is an echo when it changes while a
+// restart runs, or within echoAfter of its end (the event may come a
+// moment after the write); one that causes selfWriteRestarts restarts in
+// a row as an echo is the app's own doing. Code is never taken for it:
+// someone who edits and saves quickly, or a script, can land an edit in
+// a restart, and the app writing its own code is rare.
+const (
+	echoAfter         = 250 * time.Millisecond
+	selfWriteRestarts = 3
+)
+
+// codeExtensions are the source files of the runtimes appdeck runs.
+var codeExtensions = map[string]bool{
+	".go": true, ".py": true, ".js": true, ".mjs": true, ".cjs": true, ".ts": true,
+	".php": true, ".java": true, ".kt": true, ".jar": true,
+}
+
+// echo reports whether a change of path at t, after the restart that ran
+// from from to to, may be the restarted instances' own write.
+func echo(path string, t, from, to time.Time) bool {
+	base := filepath.Base(path)
+	if codeExtensions[filepath.Ext(base)] || dependencyFiles[base] || configFile(path) {
+		return false
+	}
+	return !t.Before(from) && !t.After(to.Add(echoAfter))
 }
 
 func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
@@ -159,8 +217,12 @@ func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 	for {
 		select {
 		case c := <-changes:
+			if l.s.selfWritten(c.path) {
+				continue // found out while the change waited
+			}
 			if _, seen := l.paths[c.path]; !seen {
 				l.paths[c.path] = c.created
+				l.echoes[c.path] = echo(c.path, c.at, l.restarted.from, l.restarted.to)
 			}
 			l.quiet, l.built = false, nil
 			l.gen++ // a build under way, or just done, is of older files
@@ -169,6 +231,8 @@ func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 			settle.Reset(buildSettle)
 		case <-settle.C:
 			if l.needsBuild() {
+				code, _ := l.sorted()
+				l.note(code)
 				l.startBuild(ctx)
 			}
 		case <-quiet.C:
@@ -183,6 +247,16 @@ func (l *reloadLoop) run(ctx context.Context, changes <-chan change) {
 		if l.quiet && len(l.paths) > 0 && (l.built != nil || !l.needsBuild()) {
 			l.apply(ctx)
 		}
+	}
+}
+
+// note logs the changed files, before the build of them and its output,
+// unless they were logged already; a later change that joins them, which
+// starts the build over, is logged with them.
+func (l *reloadLoop) note(code []string) {
+	if d := l.s.describe(code); d != l.noted {
+		l.s.Logs.Add(System, "files changed: "+d)
+		l.noted = d
 	}
 }
 
@@ -226,7 +300,7 @@ func (l *reloadLoop) startBuild(ctx context.Context) {
 	l.s.sup.wg.Add(1)
 	go func() {
 		defer l.s.sup.wg.Done()
-		r := l.s.compile(bctx)
+		r := l.s.compile(bctx, false)
 		if bctx.Err() != nil {
 			return // cancelled: a newer change or shutdown
 		}
@@ -251,17 +325,21 @@ func (l *reloadLoop) apply(ctx context.Context) {
 	l.stopBuild() // one may run for files that are gone again
 	code, config := l.sorted()
 	built := l.built
+	echoes := maps.Clone(l.echoes)
 	clear(l.paths)
+	clear(l.echoes)
 	l.built = nil
 	s := l.s
 	for _, p := range config {
 		s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
 	}
 	if len(code) == 0 {
+		l.noted = ""
 		s.endBuilding()
 		return
 	}
-	s.Logs.Add(System, "files changed: "+s.describe(code))
+	l.note(code)
+	l.noted = "" // the next change is news
 	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
 	_, restart := changePolicy(s.rt.Name(), code)
 	if !restart {
@@ -269,14 +347,51 @@ func (l *reloadLoop) apply(ctx context.Context) {
 		s.endBuilding()
 		return
 	}
+	if code = l.dropSelfWritten(code, echoes); len(code) == 0 {
+		s.endBuilding() // the build, if any, was of the app's own writes
+		return
+	}
 	s.scaleMu.Lock()
 	defer s.scaleMu.Unlock()
+	l.restarted.from = time.Now()
 	if built != nil {
 		s.publish(*built)
 	}
-	if err := s.replaceAll("files changed"); err != nil && ctx.Err() == nil {
+	if err := s.replaceAll("files changed: " + s.describe(code)); err != nil && ctx.Err() == nil {
 		s.Logs.Add(System, "restart after the change: "+err.Error())
 	}
+	l.restarted.to = time.Now()
+}
+
+// dropSelfWritten counts, for each path about to restart the service,
+// how many restarts in a row it changed right after, and returns the
+// paths without those that did so selfWriteRestarts times: from then on
+// they are ignored, and the user is told once why and how to make it so
+// for good.
+func (l *reloadLoop) dropSelfWritten(code []string, echoes map[string]bool) []string {
+	s := l.s
+	streak := map[string]int{}
+	var keep []string
+	for _, p := range code {
+		if echoes[p] {
+			streak[p] = l.streak[p] + 1
+		}
+		if streak[p] < selfWriteRestarts {
+			keep = append(keep, p)
+			continue
+		}
+		delete(streak, p)
+		s.ignoreSelfWritten(p)
+		rel := s.describe([]string{p})
+		pattern := "^" + regexp.QuoteMeta(rel) + "$"
+		msg := fmt.Sprintf("%s changed right after each of the last %d restarts: an instance writes it in the app directory. "+
+			"appdeck ignores its changes from now on; to say so for good, add %s to skip_files in app.yaml or pass --watch-ignore '%s'",
+			rel, selfWriteRestarts, pattern, pattern)
+		s.Logs.Add(System, "warning: "+msg)
+		s.sup.events.publish(Event{Kind: Notice, Service: s.Name, Reason: msg})
+	}
+	l.streak = streak
+	return keep
 }
 
 // dependencyFiles are the manifests whose change calls for the runtime's

@@ -35,6 +35,10 @@ type scaleInput struct {
 	Instances    []instanceLoad // in the service's order, oldest first
 	Waiting      int            // requests waiting for capacity
 	OldestWait   time.Time      // when the longest-waiting one arrived
+	// Pinned: Scale fixed the number of instances by hand.
+	Pinned bool
+	// BuildFailed: the service's last build failed.
+	BuildFailed bool
 }
 
 // scaleStop is an instance to stop, and why.
@@ -111,8 +115,15 @@ func capped(limit, maxInstances int) int {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // decide applies App Engine's scaling rules for the service's scaling
-// kind. Manual scaling never changes the number of instances.
+// kind. Manual scaling never changes the number of instances, nor does a
+// service pinned by hand, nor a failed build: while the build is failed
+// its instances pass through draining and stopped on their way to
+// build-failed, and none of them is missing — only a service with no
+// instance yet gets those its rules ask for, to show the failure.
 func decide(in scaleInput) scaleDecision {
+	if in.Pinned || (in.BuildFailed && len(in.Instances) > 0) {
+		return scaleDecision{}
+	}
 	switch in.Scaling.Kind {
 	case config.Automatic:
 		return decideAutomatic(in)

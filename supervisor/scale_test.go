@@ -43,6 +43,8 @@ func TestDecide(t *testing.T) {
 		instances []instanceLoad
 		waiting   int
 		waited    time.Duration
+		pinned    bool
+		failed    bool // the build failed
 		// want
 		start   int
 		demand  bool
@@ -128,12 +130,30 @@ func TestDecide(t *testing.T) {
 		{name: "basic: idle past idle_timeout stops", scaling: basic(2, 5*time.Minute),
 			instances: []instanceLoad{ready("0", 0, 6*time.Minute), ready("1", 0, time.Minute)},
 			stop:      []string{"0"}, reason: "idle for 6m0s (idle_timeout 5m0s)", recheck: 4 * time.Minute},
+
+		// A failed build: instances on their way to build-failed are not missing.
+		{name: "failed build: a draining instance is not replaced", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{inState("0", Draining)}, failed: true},
+		{name: "failed build: a stopped instance is not replaced", scaling: automatic(func(a *config.AutomaticScaling) { a.MinInstances = 2 }),
+			instances: []instanceLoad{inState("0", Stopped), inState("1", BuildFailed)}, failed: true},
+		{name: "failed build: no instance yet starts one to show it", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			failed: true, start: 1, reason: "min_idle_instances"},
+
+		// Pinned by hand: the number of instances is the user's.
+		{name: "pinned to 0: no start for waiting requests", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			waiting: 3, waited: time.Second, pinned: true},
+		{name: "pinned: no start under load", scaling: automatic(nil),
+			instances: []instanceLoad{ready("0", 2, 0)}, waiting: 5, waited: time.Second, pinned: true},
+		{name: "pinned: surplus idle stays", scaling: automatic(func(a *config.AutomaticScaling) { a.MaxIdleInstances = 0 }),
+			instances: []instanceLoad{ready("0", 0, time.Hour), ready("1", 0, time.Hour)}, pinned: true},
+		{name: "pinned basic: idle past idle_timeout stays", scaling: basic(2, 5*time.Minute),
+			instances: []instanceLoad{ready("0", 0, 6*time.Minute)}, waiting: 30, pinned: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := scaleInput{
 				Now: t0, Scaling: tt.scaling, Capacity: 2, MaxInstances: tt.cap, IdleCooldown: time.Minute,
-				Instances: tt.instances, Waiting: tt.waiting,
+				Instances: tt.instances, Waiting: tt.waiting, Pinned: tt.pinned, BuildFailed: tt.failed,
 			}
 			if tt.scaling.Kind == config.Basic || tt.scaling.Kind == config.Manual {
 				in.Capacity = 10

@@ -56,7 +56,7 @@ func (s *Service) scaleInputLocked(now time.Time) scaleInput {
 	in := scaleInput{
 		Now: now, Scaling: s.cfg.Scaling, Capacity: s.cfg.Capacity(),
 		MaxInstances: s.sup.opts.MaxInstances, IdleCooldown: s.sup.opts.IdleCooldown,
-		Waiting: s.waiters.Len(),
+		Waiting: s.waiters.Len(), Pinned: s.pinned, BuildFailed: s.buildErr != nil,
 	}
 	if f := s.waiters.Front(); f != nil {
 		in.OldestWait = f.Value.(*waiter).since
@@ -75,14 +75,23 @@ func (s *Service) scaleInputLocked(now time.Time) scaleInput {
 }
 
 // apply carries out a decision, publishing each action with its reason.
+// Nothing is done once Scale has pinned the service since the decision:
+// the number of instances is the user's then.
 func (s *Service) apply(ctx context.Context, d scaleDecision) {
 	for range d.Start {
-		in := s.addInstance(ctx, d.OnDemand)
+		s.mu.Lock()
+		if s.pinned {
+			s.mu.Unlock()
+			return
+		}
+		in := s.newInstanceLocked(d.OnDemand)
+		s.mu.Unlock()
+		s.runInstance(ctx, in)
 		s.scaled(in.ID, "starting an instance: "+d.StartReason)
 	}
 	for _, st := range d.Stop {
 		in := s.instance(st.ID)
-		if in == nil || !s.claim(in) { // at once, so that the next decision counts it gone
+		if in == nil || !s.claimUnpinned(in) { // at once, so that the next decision counts it gone
 			continue
 		}
 		s.scaled(in.ID, "stopping an instance: "+st.Reason)
@@ -95,8 +104,19 @@ func (s *Service) apply(ctx context.Context, d scaleDecision) {
 	}
 }
 
+// claimUnpinned claims in for the scaler, unless the service is pinned.
+func (s *Service) claimUnpinned(in *Instance) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.pinned && s.claimLocked(in)
+}
+
 // scaled notes a scaling decision in the service's log and as an event.
 func (s *Service) scaled(instance, reason string) {
-	s.Logs.Add(System, fmt.Sprintf("instance %s: %s", instance, reason))
+	line := reason
+	if instance != "" {
+		line = fmt.Sprintf("instance %s: %s", instance, reason)
+	}
+	s.Logs.Add(System, line)
 	s.sup.events.publish(Event{Kind: Scaling, Service: s.Name, Instance: instance, Reason: reason})
 }

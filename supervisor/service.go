@@ -44,6 +44,13 @@ type Service struct {
 	errPage   http.Handler
 	waiters   list.List // of *waiter, oldest first
 	watching  bool
+	// pinned: Scale set the number of instances of an automatic- or
+	// basic-scaling service, pinnedTo; the scaler leaves it alone.
+	pinned   bool
+	pinnedTo int
+	// ownWrites are paths the instances write in the app directory,
+	// found by the reload loop; their changes are ignored.
+	ownWrites map[string]bool
 	// changed, once someone waits for it (changedLocked: the scaler, a
 	// drain), is closed at the next change of instance state or load; a
 	// change nobody waits for, such as most requests ending, costs
@@ -96,7 +103,7 @@ func (s *Service) readyRequest(warm bool) string {
 // service its fixed number; the scaler decides for the others (basic
 // scaling starts none until a request comes).
 func (s *Service) start(ctx context.Context) {
-	s.build(ctx)
+	s.build(ctx, false)
 	if s.cfg.Scaling.Kind == config.Manual {
 		n := capped(s.cfg.Scaling.Manual.Instances, s.sup.opts.MaxInstances)
 		if n < s.cfg.Scaling.Manual.Instances {
@@ -112,6 +119,15 @@ func (s *Service) start(ctx context.Context) {
 
 func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.mu.Lock()
+	in := s.newInstanceLocked(onDemand)
+	s.mu.Unlock()
+	s.runInstance(ctx, in)
+	return in
+}
+
+// newInstanceLocked adds an instance to the list; runInstance starts it.
+// s.mu must be held.
+func (s *Service) newInstanceLocked(onDemand bool) *Instance {
 	now := time.Now()
 	in := &Instance{
 		ID: strconv.Itoa(s.nextID), svc: s, onDemand: onDemand, created: now,
@@ -124,14 +140,17 @@ func (s *Service) addInstance(ctx context.Context, onDemand bool) *Instance {
 	s.sup.attachLogFile(in.Logs, s.Name, in.ID)
 	s.instances = append(s.instances, in)
 	s.stateChangedLocked()
-	s.mu.Unlock()
+	return in
+}
+
+// runInstance starts the lifecycle goroutine of a new instance.
+func (s *Service) runInstance(ctx context.Context, in *Instance) {
 	s.sup.wg.Add(1)
 	go func() {
 		defer s.sup.wg.Done()
 		defer close(in.gone)
 		in.run(ctx)
 	}()
-	return in
 }
 
 func (s *Service) snapshotInstances() []*Instance {
@@ -156,6 +175,10 @@ func (svc *Service) instance(id string) *Instance {
 func (s *Service) claim(in *Instance) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.claimLocked(in)
+}
+
+func (s *Service) claimLocked(in *Instance) bool {
 	if in.retiring {
 		return false
 	}
@@ -184,9 +207,10 @@ func (s *Service) retire(in *Instance, reason string) error {
 }
 
 // build runs the runtime's build step and puts the result in service.
-func (s *Service) build(ctx context.Context) {
+// force runs every step of it, whatever changed.
+func (s *Service) build(ctx context.Context, force bool) {
 	s.setBuilding()
-	s.publish(s.compile(ctx))
+	s.publish(s.compile(ctx, force))
 }
 
 // buildResult is one run of the runtime's build step.
@@ -220,11 +244,11 @@ func (s *Service) endBuilding() {
 // compile runs the runtime's build step, sending its output to the
 // service log. Instances keep serving the previous build meanwhile, and
 // restart on it until this one is published: the runtime leaves its
-// artifact alone.
-func (s *Service) compile(ctx context.Context) buildResult {
+// artifact alone. force runs every step of the build, whatever changed.
+func (s *Service) compile(ctx context.Context, force bool) buildResult {
 	start := time.Now()
-	var out bytes.Buffer
-	lw := &lineWriter{buf: &out, logs: s.Logs}
+	out := &buildOutput{logs: s.Logs}
+	tools, notes := out.writer(Stderr), out.writer(System)
 	s.mu.Lock()
 	running := s.art
 	s.mu.Unlock()
@@ -233,9 +257,12 @@ func (s *Service) compile(ctx context.Context) buildResult {
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 		Options:  s.sup.opts.Runtimes,
 		Running:  running,
-	}, lw)
-	lw.flush()
-	return buildResult{art: art, err: err, out: strings.TrimSpace(out.String()), took: time.Since(start)}
+		Force:    force,
+		Notes:    notes,
+	}, tools)
+	tools.flush()
+	notes.flush()
+	return buildResult{art: art, err: err, out: out.String(), took: time.Since(start)}
 }
 
 // publish puts a build in service: the next processes run it, or, if it
@@ -324,7 +351,7 @@ func (s *Service) replaceAll(reason string) error {
 		go func() {
 			defer wg.Done()
 			err := s.sup.send(in, cmdReplace, reason)
-			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, errRemoved) {
+			if err != nil && !errors.Is(err, errBuildFailed) && !errors.Is(err, ErrNotFound) {
 				errs <- fmt.Errorf("%s/%s: %w", s.Name, in.ID, err)
 			}
 		}()
@@ -379,30 +406,50 @@ func (s *Service) waitIdle(g *generation, max time.Duration) {
 	}
 }
 
-// lineWriter sends a build's output to the service log line by line while
-// keeping all of it.
+// buildOutput sends a build's lines to the service log as they come —
+// the tools' output tagged stderr, appdeck's notes as its own lines — and
+// keeps all of them, in order, for the dashboard.
+type buildOutput struct {
+	mu   sync.Mutex
+	all  bytes.Buffer
+	logs *LogBuffer
+}
+
+func (o *buildOutput) writer(s Stream) *lineWriter { return &lineWriter{out: o, stream: s} }
+
+func (o *buildOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return strings.TrimSpace(o.all.String())
+}
+
+// lineWriter is one stream of a build's output.
 type lineWriter struct {
-	buf     *bytes.Buffer
-	logs    *LogBuffer
+	out     *buildOutput
+	stream  Stream
 	partial []byte
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf.Write(p)
+	w.out.mu.Lock()
+	defer w.out.mu.Unlock()
+	w.out.all.Write(p)
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
 		if i < 0 {
 			return len(p), nil
 		}
-		w.logs.Add(Stderr, Sanitize(w.partial[:i]))
+		w.out.logs.Add(w.stream, Sanitize(w.partial[:i]))
 		w.partial = w.partial[i+1:]
 	}
 }
 
 func (w *lineWriter) flush() {
+	w.out.mu.Lock()
+	defer w.out.mu.Unlock()
 	if len(w.partial) > 0 {
-		w.logs.Add(Stderr, Sanitize(w.partial))
+		w.out.logs.Add(w.stream, Sanitize(w.partial))
 		w.partial = nil
 	}
 }

@@ -18,7 +18,12 @@ type ServiceInfo struct {
 	// Waiting is how many requests wait for room on an instance.
 	Waiting int
 	// Watching is true while file changes reload the service.
-	Watching  bool
+	Watching bool
+	// Pinned is true while the number of instances of an automatic- or
+	// basic-scaling service is the one Scale set, PinnedTo: its scaler
+	// adds and removes none until Scale(name, ScaleAuto).
+	Pinned    bool
+	PinnedTo  int
 	Instances []InstanceInfo
 }
 
@@ -74,6 +79,7 @@ func (svc *Service) info(now time.Time) ServiceInfo {
 		Port: svc.sup.opts.Ports[svc.Name], Building: svc.building,
 		BuildOutput: svc.buildOut, Capacity: svc.cfg.Capacity(),
 		Waiting: svc.waiters.Len(), Watching: svc.watching,
+		Pinned: svc.pinned, PinnedTo: svc.pinnedTo,
 	}
 	if svc.buildErr != nil {
 		si.BuildErr = svc.buildErr.Error()

@@ -206,9 +206,6 @@ func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	return nil
 }
 
-// ErrNotFound is returned for an unknown service or instance.
-var ErrNotFound = errors.New("no such instance")
-
 // Restart replaces the instance's process with a new one.
 //
 // A ready instance is replaced rolling — the new process serves before the
@@ -238,37 +235,88 @@ func (s *Supervisor) Kill(service, id string) error { return s.do(service, id, c
 // MaxScale bounds Scale, so that a typo cannot start a thousand processes.
 const MaxScale = 50
 
+// ScaleAuto, given to Scale, hands the number of instances back to the
+// service's app.yaml: the scaler of an automatic- or basic-scaling service
+// decides again; a manual-scaling service goes back to its `instances`.
+const ScaleAuto = -1
+
 // Scale sets the number of instances of a service: new ones start at
 // once; the newest ones beyond n stop (with /_ah/stop for manual and basic
-// scaling) and are removed. The scaler of an automatic or basic service
-// goes on applying its rules from there.
+// scaling) and are removed. For an automatic- or basic-scaling service it
+// also pins the number: the scaler adds and removes no instance until
+// Scale(service, ScaleAuto); Snapshot shows it as Pinned.
 func (s *Supervisor) Scale(service string, n int) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	limit := MaxScale
 	if s.opts.MaxInstances > 0 {
 		limit = min(limit, s.opts.MaxInstances)
 	}
-	if n < 0 || n > limit {
+	if n != ScaleAuto && (n < 0 || n > limit) {
 		return fmt.Errorf("cannot scale %s to %d instances: choose 0 to %d", service, n, limit)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
+	switch {
+	case n == ScaleAuto && svc.scales():
+		svc.unpin()
+		return nil
+	case n == ScaleAuto:
+		n = capped(svc.cfg.Scaling.Manual.Instances, s.opts.MaxInstances)
+		svc.scaled("", fmt.Sprintf("scaled to %d instance(s) by hand, as app.yaml says", n))
+	case svc.scales():
+		svc.pin(n)
+	default:
+		svc.scaled("", fmt.Sprintf("scaled to %d instance(s) by hand", n))
+	}
+	return svc.scaleTo(s.ctx, n)
+}
+
+// pin stops the scaler from changing the number of instances, which Scale
+// then sets to n. A decision the scaler made before is not carried out
+// after (see apply), so the number Scale sets stays.
+func (svc *Service) pin(n int) {
+	svc.mu.Lock()
+	svc.pinned, svc.pinnedTo = true, n
+	svc.mu.Unlock()
+	svc.scaled("", fmt.Sprintf("pinned to %d instance(s) by hand: %s scaling adds and removes none until the service is scaled to auto"+
+		" (a in the dashboard, or appdeck ctl scale %s auto)", n, svc.cfg.Scaling.Kind, svc.Name))
+}
+
+// unpin hands the number of instances back to the scaler.
+func (svc *Service) unpin() {
+	svc.mu.Lock()
+	was := svc.pinned
+	svc.pinned, svc.pinnedTo = false, 0
+	svc.notifyLocked() // the scaler decides again
+	svc.mu.Unlock()
+	if was {
+		svc.scaled("", fmt.Sprintf("unpinned by hand: %s scaling decides the number of instances again", svc.cfg.Scaling.Kind))
+	}
+}
+
+// scaleTo starts instances until n run, or removes the newest ones beyond
+// n, all at once, and returns when they are gone.
+func (svc *Service) scaleTo(ctx context.Context, n int) error {
 	for svc.live() < n {
-		svc.addInstance(s.ctx, false)
+		svc.addInstance(ctx, false)
 	}
+	var leaving []*Instance
 	for svc.live() > n {
-		in := svc.newest()
-		if !svc.claim(in) {
-			continue // the scaler took it meanwhile
-		}
-		if err := svc.retire(in, fmt.Sprintf("scaled to %d instance(s) by hand", n)); err != nil {
-			return err
+		if in := svc.newest(); svc.claim(in) {
+			leaving = append(leaving, in)
 		}
 	}
-	return nil
+	reason := fmt.Sprintf("scaled to %d instance(s) by hand", n)
+	errs := make([]error, len(leaving))
+	var wg sync.WaitGroup
+	for i, in := range leaving {
+		wg.Go(func() { errs[i] = svc.retire(in, reason) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // live counts the instances that are not on their way out.
@@ -302,7 +350,7 @@ func (svc *Service) newest() *Instance {
 func (s *Supervisor) RestartService(service string) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
@@ -311,16 +359,19 @@ func (s *Supervisor) RestartService(service string) error {
 
 // Rebuild builds the service again and replaces its instances, rolling,
 // with the new build — or switches the service to its error page if the
-// build failed.
+// build failed. The build is forced: every step runs even when its inputs
+// look unchanged, since the user may have changed what they do not cover
+// (a dependency outside the app, the environment).
 func (s *Supervisor) Rebuild(service string) error {
 	svc := s.service(service)
 	if svc == nil {
-		return fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return noService(service)
 	}
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
-	svc.build(s.ctx)
-	return svc.replaceAll("rebuilt")
+	svc.Logs.Add(System, "rebuilding by hand: a forced build, whatever changed")
+	svc.build(s.ctx, true)
+	return svc.replaceAll("rebuilt by hand")
 }
 
 // do sends a command to the instance and waits until it has taken effect.
@@ -335,11 +386,11 @@ func (s *Supervisor) do(service, id string, k cmdKind) error {
 func (s *Supervisor) lookup(service, id string) (*Instance, error) {
 	svc := s.service(service)
 	if svc == nil {
-		return nil, fmt.Errorf("service %q: %w", service, ErrNotFound)
+		return nil, noService(service)
 	}
 	in := svc.instance(id)
 	if in == nil {
-		return nil, fmt.Errorf("instance %s/%s: %w", service, id, ErrNotFound)
+		return nil, notFound("no instance %s/%s", service, id)
 	}
 	return in, nil
 }
@@ -351,7 +402,7 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 	select {
 	case in.cmds <- c:
 	case <-in.gone:
-		return fmt.Errorf("instance %s/%s: %w", in.svc.Name, in.ID, errRemoved)
+		return removed(in)
 	case <-s.ctx.Done():
 		return ErrStopping
 	}
@@ -362,9 +413,3 @@ func (s *Supervisor) send(in *Instance, k cmdKind, reason string) error {
 		return ErrStopping
 	}
 }
-
-// ErrStopping is returned for actions asked for while appdeck shuts down.
-var ErrStopping = errors.New("appdeck is shutting down")
-
-// errRemoved is sent back for a command to an instance removed meanwhile.
-var errRemoved = fmt.Errorf("removed meanwhile: %w", ErrNotFound)

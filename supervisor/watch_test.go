@@ -79,6 +79,30 @@ func TestChangePolicy(t *testing.T) {
 	}
 }
 
+func TestEcho(t *testing.T) {
+	from, to := t0, t0.Add(300*time.Millisecond)
+	tests := []struct {
+		path string
+		at   time.Duration // after from
+		echo bool
+	}{
+		{"/app/hits", 100 * time.Millisecond, true},
+		{"/app/data/db.sqlite", 300 * time.Millisecond, true},
+		{"/app/hits", 500 * time.Millisecond, true}, // the event a moment after the restart
+		{"/app/hits", 2 * time.Second, false},
+		{"/app/hits", -time.Millisecond, false},
+		{"/app/main.go", 100 * time.Millisecond, false}, // code is edited, not written by the app
+		{"/app/static/app.js", 100 * time.Millisecond, false},
+		{"/app/requirements.txt", 100 * time.Millisecond, false},
+		{"/app/app.yaml", 100 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		if got := echo(tt.path, from.Add(tt.at), from, to); got != tt.echo {
+			t.Errorf("echo(%s at %s) = %v, want %v", tt.path, tt.at, got, tt.echo)
+		}
+	}
+}
+
 func TestTreeWatcherReportsChangesAndFollowsNewDirectories(t *testing.T) {
 	root := t.TempDir()
 	mustMkdir(t, filepath.Join(root, "sub"))
@@ -320,7 +344,7 @@ func TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode(t *testing.T) {
 	}
 	writeFile(t, main, goApp("not applied yet"))
 	svc := sup.service("default")
-	waiting := svc.compile(context.Background())
+	waiting := svc.compile(context.Background(), false)
 	if waiting.err != nil {
 		t.Fatalf("building the edit: %v\n%s", waiting.err, waiting.out)
 	}
@@ -344,5 +368,97 @@ func TestACrashBeforeABuildIsAppliedRestartsTheAppliedCode(t *testing.T) {
 	}
 	if code, body := get(t, sup, "default"); code != 200 || body != "not applied yet" {
 		t.Errorf("once applied: %d %q", code, body)
+	}
+}
+
+// TestAnEditIsLoggedBeforeItsBuild edits a Go service: the service log
+// says which file changed before the build's lines, appdeck's own lines
+// (the command it runs, the result) are its own, and only the compiler's
+// output is tagged stderr.
+func TestAnEditIsLoggedBeforeItsBuild(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "main.go")
+	writeFile(t, main, goApp("one"))
+	sup := newSupervisor(t, Options{Watch: true}, &config.Service{Name: "default", Runtime: "go125", Dir: dir, Scaling: manual(1)})
+	waitFor(t, "ready", 60*time.Second, stateIs(sup, "default", "0", Ready))
+	logs := sup.Logs("default", "")
+	from := logs.Next()
+	writeFile(t, main, "package main\n\nfunc main() { broken() }\n")
+	waitFor(t, "build-failed", 60*time.Second, stateIs(sup, "default", "0", BuildFailed))
+	var lines []string
+	for _, l := range logs.Since(from, 100) {
+		lines = append(lines, l.Stream.String()+" "+l.Text)
+	}
+	got := strings.Join(lines, "\n")
+	want := regexp.MustCompile(`^appdeck files changed: main.go
+appdeck go build -o \S+ main.go
+stderr # command-line-arguments
+stderr ./main.go:3:15: undefined: broken
+appdeck build failed: `)
+	if !want.MatchString(got) {
+		t.Errorf("service log after the edit:\n%s\nwant it to match:\n%s", got, want)
+	}
+}
+
+// hitsApp appends a line to ./hits, in its own directory, on every
+// request — /_ah/start included.
+const hitsApp = `import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        with open("hits", "a") as f:
+            f.write(self.path + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// TestAnAppWritingItsOwnDirectoryDoesNotRestartForever runs a basic
+// service whose /_ah/start writes a file in the app directory: each
+// restart wrote it again and restarted the service, forever. appdeck
+// notices, says which file and what to do, and stops reacting to it;
+// other files still restart the service.
+func TestAnAppWritingItsOwnDirectoryDoesNotRestartForever(t *testing.T) {
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.py"), hitsApp)
+	sup := newSupervisor(t, Options{Watch: true}, &config.Service{Name: "hits", Dir: dir, Entrypoint: "exec python3 -u app.py",
+		Scaling: config.Scaling{Kind: config.Basic, Basic: config.BasicScaling{MaxInstances: 1, IdleTimeout: time.Hour}}})
+	ev := record(t, sup)
+	waitFor(t, "watching", 10*time.Second, func() bool { return serviceInfo(sup, "hits").Watching })
+	if code, _ := fetch(front(t, sup, "hits") + "/"); code != 200 {
+		t.Fatalf("first request: %d", code)
+	}
+	waitFor(t, "the warning", 30*time.Second, func() bool {
+		return len(ev.matching(func(e Event) bool { return e.Kind == Notice && strings.Contains(e.Reason, "an instance writes it") })) > 0
+	})
+	warning := ev.matching(func(e Event) bool { return e.Kind == Notice && strings.Contains(e.Reason, "an instance writes it") })[0].Reason
+	for _, want := range []string{"hits changed right after each of the last 3 restarts", "skip_files", "--watch-ignore '^hits$'"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("warning %q lacks %q", warning, want)
+		}
+	}
+	if log := readLog(sup, "hits", ""); !strings.Contains(log, "files changed: hits\n") {
+		t.Errorf("the service log does not name the file:\n%s", log)
+	}
+	restarts := instanceInfo(sup, "hits", "0").Restarts
+	time.Sleep(time.Second) // the loop restarted the service every few hundred milliseconds
+	if n := instanceInfo(sup, "hits", "0").Restarts; n != restarts {
+		t.Errorf("%d more restarts after the warning", n-restarts)
+	}
+	if n := len(ev.matching(func(e Event) bool { return e.Kind == Notice && strings.Contains(e.Reason, "an instance writes it") })); n != 1 {
+		t.Errorf("%d warnings, want one", n)
+	}
+	// A change of the app's code still restarts it.
+	writeFile(t, filepath.Join(dir, "app.py"), hitsApp+"\n")
+	waitFor(t, "restarted for app.py", 30*time.Second, func() bool { return instanceInfo(sup, "hits", "0").Restarts > restarts })
+	time.Sleep(time.Second)
+	if n := instanceInfo(sup, "hits", "0").Restarts; n != restarts+1 {
+		t.Errorf("%d restarts for one change of app.py", n-restarts)
 	}
 }

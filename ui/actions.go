@@ -22,7 +22,7 @@ import (
 // flashes in the status bar.
 func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k := m.ctx.Keys
-	if !key.Matches(msg, k.Restart, k.RollingRestart, k.StartStop, k.Stop, k.Kill, k.ScaleUp, k.ScaleDown, k.Rebuild, k.Open) {
+	if !key.Matches(msg, k.Restart, k.RollingRestart, k.StartStop, k.Stop, k.Kill, k.ScaleUp, k.ScaleDown, k.ScaleAuto, k.Rebuild, k.Open) {
 		return nil, false
 	}
 	svc, in, ok := m.selection()
@@ -44,13 +44,16 @@ func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		}
 		return m.run(fmt.Sprintf("scaling %s to %d…", name, n), fmt.Sprintf("%s scaled to %d instance%s", name, n, plural(n)),
 			func() error { return m.sup.Scale(name, n) }), true
+	case key.Matches(msg, k.ScaleAuto):
+		return m.run("handing "+name+" back to app.yaml's scaling…", name+" scales as app.yaml says",
+			func() error { return m.sup.Scale(name, supervisor.ScaleAuto) }), true
 	case key.Matches(msg, k.Rebuild):
 		return m.run("rebuilding "+name+"…", "rebuilt "+name, func() error { return m.sup.Rebuild(name) }), true
 	case key.Matches(msg, k.Open):
 		return m.open(svc), true
 	}
 	if in == nil {
-		return common.Flash("select an instance for that key (R, +, -, b and o act on the service)", true), true
+		return common.Flash("select an instance for that key (R, +, -, a, b and o act on the service)", true), true
 	}
 	return m.instanceAction(msg, svc.Name, *in), true
 }
@@ -58,59 +61,30 @@ func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 func (m *Model) instanceAction(msg tea.KeyMsg, service string, in supervisor.InstanceInfo) tea.Cmd {
 	k := m.ctx.Keys
 	id, name := in.ID, service+"/"+in.ID
-	do := func(verb string, act func(service, id string) error) func() error {
-		return func() error { return m.plainConflict(verb, service, id, act(service, id)) }
+	// The supervisor words a conflict itself ("api/0 is already stopped").
+	do := func(act func(service, id string) error) func() error {
+		return func() error { return act(service, id) }
 	}
 	switch {
 	case key.Matches(msg, k.Restart):
-		return m.run("restarting "+name+"…", "restarted "+name, do("restart", m.sup.Restart))
+		return m.run("restarting "+name+"…", "restarted "+name, do(m.sup.Restart))
 	case key.Matches(msg, k.StartStop) && !common.Running(in.State):
-		return m.run("starting "+name+"…", "started "+name, do("start", m.sup.StartInstance))
+		return m.run("starting "+name+"…", "started "+name, do(m.sup.StartInstance))
 	case key.Matches(msg, k.Stop, k.Kill) && in.State == supervisor.Stopped:
-		return common.Flash(conflictText("stop", name, in.State), true)
+		return common.Flash(name+" is already stopped", true)
 	case key.Matches(msg, k.StartStop, k.Stop):
 		return m.run("stopping "+name+" (SIGTERM, then SIGKILL after the grace period)…", "stopped "+name,
-			do("stop", m.sup.StopInstance))
+			do(m.sup.StopInstance))
 	case key.Matches(msg, k.Kill):
 		target := name
 		if in.PID > 0 {
 			target += fmt.Sprintf(" (pid %d)", in.PID)
 		}
-		kill := confirmedMsg{"killing " + name + "…", "killed " + name, do("kill", m.sup.Kill)}
+		kill := confirmedMsg{"killing " + name + "…", "killed " + name, do(m.sup.Kill)}
 		m.confirm.Ask("Kill "+target+" with SIGKILL? It stays stopped.",
 			func() tea.Msg { return kill }, common.Flash("kill of "+name+" cancelled", false))
 	}
 	return nil
-}
-
-// plainConflict words an action the instance's state forbade
-// (supervisor.ErrConflict) from the state the instance is in now, "api/0
-// is already stopped", rather than as the supervisor's error reads
-// ("cannot stop api/0: it is stopped: not possible in the instance's
-// current state"). Other errors are returned as they are.
-func (m *Model) plainConflict(verb, service, id string, err error) error {
-	if !errors.Is(err, supervisor.ErrConflict) {
-		return err
-	}
-	for _, s := range m.sup.Snapshot() {
-		for _, in := range s.Instances {
-			if s.Name == service && in.ID == id {
-				return errors.New(conflictText(verb, service+"/"+id, in.State))
-			}
-		}
-	}
-	return err
-}
-
-// conflictText says why verb cannot act on the instance name in state st.
-func conflictText(verb, name string, st supervisor.State) string {
-	switch {
-	case verb == "start" && common.Running(st):
-		return name + " is already running"
-	case verb != "start" && st == supervisor.Stopped:
-		return name + " is already stopped"
-	}
-	return fmt.Sprintf("cannot %s %s: it is %s", verb, name, st)
 }
 
 // confirmedMsg is an action the user confirmed in a dialog. It comes back

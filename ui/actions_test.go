@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -55,54 +54,11 @@ func TestActionsRunAsCommandsAndFlash(t *testing.T) {
 
 func TestActionErrorsFlashAsErrors(t *testing.T) {
 	f := newFakeSup()
-	f.fail = errors.New("cannot restart default/0: it is stopped: not possible in the instance's current state")
+	f.fail = errors.New("default/0 is already stopped")
 	m, cmd := press(t, newModel(t, f, 120, 40), "r")
 	m = run(t, m, cmd)
-	if !strings.Contains(screen(m), "cannot restart default/0: it is stopped") || !m.status.IsErr() {
+	if !strings.Contains(screen(m), "default/0 is already stopped") || !m.status.IsErr() {
 		t.Errorf("error not flashed:\n%s", screen(m))
-	}
-}
-
-// An action the instance's state forbids flashes in short, from the
-// state the instance is in by then: the supervisor's error repeats
-// itself ("it is stopped: not possible in the instance's current state").
-func TestConflictsFlashInShort(t *testing.T) {
-	cases := []struct {
-		name  string
-		moves []string
-		key   string
-		now   supervisor.State // the instance's state when the action arrives
-		want  string
-	}{
-		{"stop, stopped meanwhile", nil, "x", supervisor.Stopped, "default/0 is already stopped"},
-		{"kill, stopped meanwhile", nil, "ctrl+k", supervisor.Stopped, "default/0 is already stopped"},
-		{"start, started meanwhile", []string{"G"}, "s", supervisor.Ready, "api/0 is already running"},
-		{"stop, build failed meanwhile", nil, "s", supervisor.BuildFailed, "cannot stop default/0: it is build-failed"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFakeSup()
-			m, _ := press(t, newModel(t, f, 120, 40), c.moves...)
-			row, _ := m.table.Selected()
-			f.fail = fmt.Errorf("cannot do %s: it is %s: %w", row.Key(), c.now, supervisor.ErrConflict)
-			m, cmd := press(t, m, c.key)
-			if c.key == "ctrl+k" {
-				m, cmd = press(t, m, "y")
-			}
-			f.mu.Lock()
-			for i := range f.services {
-				for j := range f.services[i].Instances {
-					if f.services[i].Name+"/"+f.services[i].Instances[j].ID == row.Key() {
-						f.services[i].Instances[j].State = c.now
-					}
-				}
-			}
-			f.mu.Unlock()
-			m = run(t, m, cmd)
-			if got := m.status.Flashing(); got != c.want || !m.status.IsErr() {
-				t.Errorf("flash %q (error %v), want %q", got, m.status.IsErr(), c.want)
-			}
-		})
 	}
 }
 

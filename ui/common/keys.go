@@ -11,7 +11,7 @@ type KeyMap struct {
 	// Global: work in every pane.
 	Help, Quit, ForceQuit, NextPane, PrevPane, Back, Theme, Scope, Zoom, Editor key.Binding
 	// Actions on the selected instance or its service; global too.
-	Restart, RollingRestart, StartStop, Stop, Kill, ScaleUp, ScaleDown, Rebuild, Open key.Binding
+	Restart, RollingRestart, StartStop, Stop, Kill, ScaleUp, ScaleDown, ScaleAuto, Rebuild, Open key.Binding
 	// Movement, in whichever pane has focus.
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	// Table.
@@ -48,6 +48,7 @@ func DefaultKeys() KeyMap {
 		Kill:           bind("ctrl+k", "kill instance (SIGKILL, asks)", "ctrl+k"),
 		ScaleUp:        bind("+", "one instance more", "+", "="),
 		ScaleDown:      bind("-", "one instance less", "-"),
+		ScaleAuto:      bind("a", "hand scaling back to app.yaml", "a"),
 		Rebuild:        bind("b", "rebuild the service now", "b"),
 		Open:           bind("o", "open the service in the browser", "o"),
 
@@ -108,7 +109,7 @@ type Group struct {
 func (k KeyMap) Groups() []Group {
 	return []Group{
 		{"Global", []key.Binding{k.Help, k.NextPane, k.PrevPane, k.Back, k.Scope, k.Zoom, k.Theme, k.Editor, k.Quit, k.ForceQuit}},
-		{"Actions (selected instance or service)", []key.Binding{k.Restart, k.RollingRestart, k.StartStop, k.Stop, k.Kill, k.ScaleUp, k.ScaleDown, k.Rebuild, k.Open}},
+		{"Actions (selected instance or service)", []key.Binding{k.Restart, k.RollingRestart, k.StartStop, k.Stop, k.Kill, k.ScaleUp, k.ScaleDown, k.ScaleAuto, k.Rebuild, k.Open}},
 		{"Move (every pane)", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
 		{"Instance table", []key.Binding{k.Filter, k.Enter}},
 		{"Log pane", []key.Binding{k.Follow, k.Wrap, k.Stamps, k.StderrOnly, k.Search, k.NextMatch, k.PrevMatch, k.Save}},

@@ -403,7 +403,11 @@ func (m Model) viewRow(i int, cols []column) string {
 // port and build state.
 func (m Model) serviceLine(s *supervisor.ServiceInfo) string {
 	n := len(s.Instances)
-	parts := []string{s.Name, s.Runtime, s.Scaling + " scaling", plural(n, "instance")}
+	scaling := s.Scaling + " scaling"
+	if s.Pinned {
+		scaling += ", pinned by hand (a: back to auto)"
+	}
+	parts := []string{s.Name, s.Runtime, scaling, plural(n, "instance")}
 	if s.Port > 0 {
 		parts = append(parts, ":"+strconv.Itoa(s.Port))
 	}
