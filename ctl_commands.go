@@ -221,8 +221,11 @@ func (c *ctlRun) scale(args []string) error {
 		return c.printJSON(svc)
 	}
 	switch {
+	case n == supervisor.ScaleAuto && svc.Scaling == "manual":
+		fmt.Fprintf(c.out, "%s scales as app.yaml says (manual scaling): %d instance(s)\n", svc.Name, len(svc.Instances))
 	case n == supervisor.ScaleAuto:
-		fmt.Fprintf(c.out, "%s scales as app.yaml says (%s scaling): %d instance(s)\n", svc.Name, svc.Scaling, len(svc.Instances))
+		fmt.Fprintf(c.out, "%s scales as app.yaml says (%s scaling): %d instance(s) now, and the scaler decides from here\n",
+			svc.Name, svc.Scaling, len(svc.Instances))
 	case svc.Pinned:
 		fmt.Fprintf(c.out, "scaled %s to %d instance(s), pinned: %s scaling leaves it until `appdeck ctl scale %s auto`\n",
 			svc.Name, len(svc.Instances), svc.Scaling, svc.Name)

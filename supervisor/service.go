@@ -282,7 +282,13 @@ func (s *Service) publish(r buildResult) {
 		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: r.err.Error()})
 		return
 	}
-	s.Logs.Add(System, fmt.Sprintf("built in %s", r.took.Round(time.Millisecond)))
+	// Runtimes with nothing to compile take microseconds: "built in 0s"
+	// read as if nothing had happened.
+	took := r.took.Round(time.Millisecond)
+	if took == 0 {
+		took = r.took.Round(time.Microsecond)
+	}
+	s.Logs.Add(System, fmt.Sprintf("built in %s", took))
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 

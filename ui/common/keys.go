@@ -59,7 +59,7 @@ func DefaultKeys() KeyMap {
 		Top:      bind("g/home", "top", "g", "home"),
 		Bottom:   bind("G/end", "bottom (logs: follow)", "G", "end"),
 
-		Filter: bind("/", "filter by service, instance, state", "/"),
+		Filter: bind("/", "filter by service, instance, runtime, state", "/"),
 		Enter:  bind("enter", "show the instance's logs", "enter"),
 
 		Follow:     bind("f", "follow on/off", "f"),
