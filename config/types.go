@@ -247,7 +247,7 @@ type AutomaticScaling struct {
 	// MaxInstances defaults to 20, also when the file says 0, which is
 	// App Engine's "no limit".
 	MaxInstances                int
-	MinIdleInstances            int           // default 1, as devappserver2 keeps one instance warm
+	MinIdleInstances            int           // default 1, as devappserver2 keeps one instance warm (beyond load that lasts min_pending_latency: supervisor/scale.go)
 	MaxIdleInstances            int           // default 1000 ("automatic")
 	MinPendingLatency           time.Duration // default 100ms
 	MaxPendingLatency           time.Duration // default 500ms

@@ -48,6 +48,7 @@ type Instance struct {
 	nextTry   time.Time
 	inflight  int       // requests in flight, over every generation
 	idleSince time.Time // when inflight last dropped to zero
+	busySince time.Time // when inflight last rose from zero
 	retiring  bool      // being removed by Scale or the scaler
 	load      load
 	lastError string

@@ -149,7 +149,11 @@ func (l *lease) done(o proxy.Outcome) {
 
 // leaseLocked reserves room on in's current process for one request.
 func (s *Service) leaseLocked(in *Instance) *proxy.Lease {
+	now := time.Now()
 	g := in.cur
+	if in.inflight == 0 {
+		in.busySince = now
+	}
 	g.inflight++
 	in.inflight++
 	in.idleSince = time.Time{}
@@ -159,7 +163,7 @@ func (s *Service) leaseLocked(in *Instance) *proxy.Lease {
 		l.Done = l.done // once per lease, not per request
 	}
 	l.Handler, l.Instance = g.fwd, in.ID
-	l.s, l.in, l.g, l.start = s, in, g, time.Now()
+	l.s, l.in, l.g, l.start = s, in, g, now
 	return &l.Lease
 }
 

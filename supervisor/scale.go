@@ -20,6 +20,9 @@ type instanceLoad struct {
 	// IdleSince is when the instance last became idle; zero while it
 	// serves requests or is not ready.
 	IdleSince time.Time
+	// BusySince is when the instance last went from no request in flight
+	// to one; zero while it is idle or not ready.
+	BusySince time.Time
 }
 
 // scaleInput is everything a scaling decision depends on.
@@ -137,8 +140,9 @@ func decide(in scaleInput) scaleDecision {
 // passes min_pending_latency (and no instance is already starting for
 // it) or max_pending_latency (whatever is starting), instances start for
 // the waiting requests, up to max_instances. min_instances and
-// min_idle_instances keep instances up ahead of need; idle instances
-// beyond max_idle_instances stop once idle for the cool-down.
+// min_idle_instances keep instances up ahead of need, the latter beyond
+// the load that has lasted min_pending_latency; idle instances beyond
+// max_idle_instances stop once idle for the cool-down.
 func decideAutomatic(in scaleInput) scaleDecision {
 	a := in.Scaling.Automatic
 	c := count(in)
@@ -163,23 +167,57 @@ func decideAutomatic(in scaleInput) scaleDecision {
 	}
 	// Every live instance beyond the load is a spare; one that crashes or
 	// failed to build too, or a broken service would fill up to its
-	// maximum with broken instances.
-	spare := c.live - ceilDiv(c.inflight, in.Capacity)
-	if spare < a.MinIdleInstances {
-		d.want(a.MinIdleInstances-spare, false, "keeping %d idle instance(s) ready (min_idle_instances)", a.MinIdleInstances)
-	}
+	// maximum with broken instances. Only load that lasts takes a spare
+	// away (sustainedLoad): the scaler decides on every request, and
+	// counting each quick request would start a second instance for a
+	// single curl. Stopping counts every request in flight, so that a
+	// blip does not stop a spare either.
 	limit := capped(a.MaxInstances, in.MaxInstances)
+	sustained, matures := sustainedLoad(in, a.MinPendingLatency)
+	spare := c.live - ceilDiv(sustained, in.Capacity)
+	spareNow := c.live - ceilDiv(c.inflight, in.Capacity)
+	switch {
+	case spare < a.MinIdleInstances:
+		load := ""
+		if sustained > 0 {
+			load = fmt.Sprintf(" beside %d request(s) in flight for %s (min_pending_latency) or longer", sustained, a.MinPendingLatency)
+		}
+		d.want(a.MinIdleInstances-spare, false, "keeping %d idle instance(s) ready%s (min_idle_instances)", a.MinIdleInstances, load)
+	case spareNow < a.MinIdleInstances && c.live < limit:
+		d.recheck(matures) // the load may last: look again when it would count
+	}
 	d.Start = min(d.Start, max(limit-c.live, 0))
 	if d.Start > 0 {
 		return d
 	}
 	d.StartReason, d.OnDemand = "", false
-	surplus := spare - a.MaxIdleInstances
+	surplus := spareNow - a.MaxIdleInstances
 	stoppable := c.live - a.MinInstances
 	stopIdle(in, &d, min(surplus, stoppable), in.IdleCooldown, func(idle time.Duration) string {
 		return fmt.Sprintf("idle for %s with %d idle instance(s) over max_idle_instances (%d)", idle.Round(time.Second), surplus, a.MaxIdleInstances)
 	})
 	return d
+}
+
+// sustainedLoad counts the requests in flight on ready instances that
+// have been busy without a break for at least after, and returns how long
+// until the next busy instance gets there (0 when none is busy for less).
+// Using min_pending_latency as after matches the waiting rule: load that
+// App Engine would not yet start an instance for, had it waited, does
+// not start a spare either.
+func sustainedLoad(in scaleInput, after time.Duration) (n int, next time.Duration) {
+	for _, i := range in.Instances {
+		if i.Retiring || i.State != Ready || i.InFlight == 0 {
+			continue
+		}
+		busy := in.Now.Sub(i.BusySince)
+		if busy >= after {
+			n += i.InFlight
+		} else if next == 0 || after-busy < next {
+			next = after - busy
+		}
+	}
+	return n, next
 }
 
 // decideBasic: an instance starts when a request finds no room, up to

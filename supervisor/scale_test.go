@@ -25,12 +25,18 @@ func basic(maxInstances int, idle time.Duration) config.Scaling {
 	return config.Scaling{Kind: config.Basic, Basic: config.BasicScaling{MaxInstances: maxInstances, IdleTimeout: idle}}
 }
 
+// ready is a ready instance idle for idleFor, or, with requests in
+// flight, busy for long: under sustained load.
 func ready(id string, inflight int, idleFor time.Duration) instanceLoad {
-	l := instanceLoad{ID: id, State: Ready, InFlight: inflight}
-	if inflight == 0 {
-		l.IdleSince = t0.Add(-idleFor)
+	if inflight > 0 {
+		return busy(id, inflight, time.Hour)
 	}
-	return l
+	return instanceLoad{ID: id, State: Ready, IdleSince: t0.Add(-idleFor)}
+}
+
+// busy is a ready instance busy without a break for busyFor.
+func busy(id string, inflight int, busyFor time.Duration) instanceLoad {
+	return instanceLoad{ID: id, State: Ready, InFlight: inflight, BusySince: t0.Add(-busyFor)}
 }
 
 func inState(id string, s State) instanceLoad { return instanceLoad{ID: id, State: s} }
@@ -87,6 +93,27 @@ func TestDecide(t *testing.T) {
 			instances: []instanceLoad{ready("0", 0, time.Second)}, start: 1, reason: "min_instances is 2"},
 		{name: "min_idle_instances beyond the load", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
 			instances: []instanceLoad{ready("0", 1, 0)}, start: 1, reason: "min_idle_instances"},
+		{name: "a request in flight for less than min_pending_latency keeps the idle one", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{busy("0", 1, 5*time.Millisecond)}, recheck: 95 * time.Millisecond},
+		{name: "a request in flight for min_pending_latency takes it", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{busy("0", 1, 100*time.Millisecond)}, start: 1, reason: "beside 1 request(s) in flight for 100ms"},
+		{name: "young busy instances: recheck when the first would count", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MaxInstances = 5 }),
+			instances: []instanceLoad{busy("0", 2, 20*time.Millisecond), busy("1", 1, 70*time.Millisecond)}, recheck: 30 * time.Millisecond},
+		{name: "one busy long enough, one young: the young one is the spare until it counts", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MaxInstances = 5 }),
+			instances: []instanceLoad{busy("0", 2, time.Second), busy("1", 1, 10*time.Millisecond)}, recheck: 90 * time.Millisecond},
+		{name: "both busy long enough: one spare", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MaxInstances = 5 }),
+			instances: []instanceLoad{busy("0", 2, time.Second), busy("1", 1, 100*time.Millisecond)}, start: 1, reason: "beside 3 request(s)"},
+		{name: "two busy long enough: two spares with min_idle 2", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 2; a.MaxInstances = 5 }),
+			instances: []instanceLoad{busy("0", 2, time.Second), busy("1", 2, time.Second), ready("2", 0, time.Second)}, start: 1},
+		{name: "young load beside an idle spare: nothing to look again for", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
+			instances: []instanceLoad{busy("0", 1, 5*time.Millisecond), ready("1", 0, time.Second)}},
+		{name: "young load at max_instances: no recheck", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MaxInstances = 1 }),
+			instances: []instanceLoad{busy("0", 1, 5*time.Millisecond)}},
+		{name: "a young request does not make a surplus idle instance stop",
+			scaling:   automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MaxIdleInstances = 1 }),
+			instances: []instanceLoad{busy("0", 1, 5*time.Millisecond), ready("1", 0, time.Hour)}},
+		{name: "min_pending_latency 0 counts every request at once", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1; a.MinPendingLatency = 0 }),
+			instances: []instanceLoad{busy("0", 1, 0)}, start: 1},
 		{name: "min_idle_instances from nothing", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
 			start: 1},
 		{name: "a crash-looping instance counts as the idle one", scaling: automatic(func(a *config.AutomaticScaling) { a.MinIdleInstances = 1 }),
@@ -186,5 +213,45 @@ func TestDecide(t *testing.T) {
 				t.Error("a decision without a reason")
 			}
 		})
+	}
+}
+
+// TestMinIdleInstancesIgnoresQuickRequests runs a real app with App
+// Engine's default automatic scaling but a longer min_pending_latency, so
+// that a quick request slowed by a loaded machine still counts as quick:
+// sequential quick requests leave the one idle instance alone, and a
+// request that lasts brings a second instance while it is in flight.
+func TestMinIdleInstancesIgnoresQuickRequests(t *testing.T) {
+	svc, _ := pyService(t, "auto", automatic(func(a *config.AutomaticScaling) {
+		a.MaxConcurrentRequests, a.MaxInstances, a.MinIdleInstances = 10, 20, 1
+		a.MinPendingLatency = 250 * time.Millisecond
+	}))
+	sup := newSupervisor(t, Options{}, svc)
+	ev := record(t, sup)
+	url := front(t, sup, "auto")
+	waitFor(t, "the idle instance kept ready", 20*time.Second, stateIs(sup, "auto", "0", Ready))
+
+	for i := range 20 {
+		if code, body := fetch(url + "/quick"); code != 200 || body != "instance 0" {
+			t.Fatalf("quick request %d: %d %q", i, code, body)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // past any recheck the requests asked for
+	if n := len(serviceInfo(sup, "auto").Instances); n != 1 {
+		t.Errorf("%d instances after 20 quick requests, want 1; scaling: %+v", n, scalingEvents(ev, "starting"))
+	}
+
+	code, body := fetch(url + "/slow?ms=2000")
+	ended := time.Now()
+	if code != 200 || body != "instance 0" {
+		t.Fatalf("slow request: %d %q", code, body)
+	}
+	waitFor(t, "a second instance ready", 20*time.Second, stateIs(sup, "auto", "1", Ready))
+	starts := scalingEvents(ev, "starting")
+	if len(starts) != 2 {
+		t.Fatalf("start decisions %+v, want the first idle instance and one for the slow request", starts)
+	}
+	if s := starts[1]; !s.Time.Before(ended) || !strings.Contains(s.Reason, "beside 1 request(s) in flight") {
+		t.Errorf("second start %+v: want it while the slow request ran (it ended %s), for that request", s, ended.Format(time.StampMilli))
 	}
 }

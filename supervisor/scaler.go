@@ -66,8 +66,12 @@ func (s *Service) scaleInputLocked(now time.Time) scaleInput {
 		if x.cur != nil {
 			l.InFlight = x.cur.inflight
 		}
-		if x.state == Ready && x.inflight == 0 {
+		switch {
+		case x.state != Ready:
+		case x.inflight == 0:
 			l.IdleSince = x.idleSince
+		default:
+			l.BusySince = x.busySince
 		}
 		in.Instances = append(in.Instances, l)
 	}
