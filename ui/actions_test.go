@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,6 +26,7 @@ func TestActionsRunAsCommandsAndFlash(t *testing.T) {
 		{"rolling restart", nil, "R", "restart-service default", "restarted default"},
 		{"scale up", nil, "+", "scale default 3", "default scaled to 3 instances"},
 		{"scale down", nil, "-", "scale default 1", "default scaled to 1 instance"},
+		{"scale back to auto", nil, "a", fmt.Sprintf("scale default %d", supervisor.ScaleAuto), "default scales as app.yaml says"},
 		{"rebuild", []string{"G"}, "b", "rebuild api", "rebuilt api"},
 	}
 	for _, c := range cases {
