@@ -28,9 +28,15 @@ import (
 	"github.com/appdeck/appdeck/ui"
 )
 
+// loadApp loads and validates the app at paths: at start, and again for
+// the supervisor when a configuration file changes.
+func loadApp(paths []string) (*config.App, error) {
+	return config.Load(paths, config.Options{CheckRuntime: runtimes.Check})
+}
+
 // loadConfig loads and validates the app, printing warnings to stderr.
 func loadConfig(paths []string) (*config.App, error) {
-	app, err := config.Load(paths, config.Options{CheckRuntime: runtimes.Check})
+	app, err := loadApp(paths)
 	if err != nil {
 		var ds config.Diagnostics
 		if errors.As(err, &ds) {
@@ -101,7 +107,7 @@ func serve(o options, paths []string, name string) error {
 		if st.App == "" {
 			st.App = appName(app)
 		}
-		err = serveApp(o, app, st)
+		err = serveApp(o, app, st, func() (*config.App, error) { return loadApp(paths) })
 	}
 	if code := exitCode(err); code != exitOK && st.Root != "" {
 		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
@@ -110,8 +116,9 @@ func serve(o options, paths []string, name string) error {
 	return err
 }
 
-// serveApp serves app; st is what the state file for ctl starts from.
-func serveApp(o options, app *config.App, st admin.State) error {
+// serveApp serves app; st is what the state file for ctl starts from, and
+// reload loads the app again when its configuration changes.
+func serveApp(o options, app *config.App, st admin.State, reload func() (*config.App, error)) error {
 	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
@@ -122,6 +129,7 @@ func serveApp(o options, app *config.App, st admin.State) error {
 		closeAll(listeners)
 		return err
 	}
+	var router *proxy.Router // made once the supervisor's pools exist; set before sup.Start
 	sup, err := supervisor.New(supervisor.Options{
 		App: app, CacheDir: cacheDir(app), Grace: o.grace, Env: o.env,
 		Project: o.project, LogLines: o.logLines, Ports: ports,
@@ -129,12 +137,14 @@ func serveApp(o options, app *config.App, st admin.State) error {
 		// Supervision flags.
 		Watch: o.watch && !o.noWatch, WatchIgnore: o.watchIgnore, MaxInstances: o.maxInstances,
 		LogDir: o.logDir, PendingTimeout: o.pendingTimeout,
+		// Live reload of app.yaml and dispatch.yaml: the front first.
+		Load: reload, Apply: func(a *config.App) error { return router.Reload(a) },
 	})
 	if err != nil {
 		closeAll(append(listeners, adminL))
 		return &exitError{exitUsage, err}
 	}
-	router, err := proxy.New(proxy.Options{
+	router, err = proxy.New(proxy.Options{
 		App: app, Pool: sup.Pool, Record: sup.Record,
 		Host: o.host, AllowHosts: o.allowHosts,
 		Warn: func(service, msg string) { sup.Logs(service, "").Add(supervisor.System, msg) },

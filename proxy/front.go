@@ -16,14 +16,14 @@ import (
 // port is the front of one service port: the general path, which serves
 // every request the fast path (see server.go) leaves to net/http.
 type port struct {
-	rt       *Router
-	svc      *service
-	dispatch bool // this is the default port and dispatch.yaml has rules
+	rt    *Router
+	name  string // the port's own service
+	index int    // of the service in the app, for table.ordered
 }
 
 func (p *port) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
-	o := Outcome{Start: time.Now(), Service: p.svc.name, Method: r.Method, Path: r.URL.RequestURI()}
+	o := Outcome{Start: time.Now(), Service: p.name, Method: r.Method, Path: r.URL.RequestURI()}
 	// Deferred so that the record is made even when forwarding aborts the
 	// response with a panic (http.ErrAbortHandler).
 	defer func() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/appdeck/appdeck/config"
@@ -49,12 +50,22 @@ type Options struct {
 // Router holds what every front port of an app shares: the services'
 // handlers, the dispatch rules and the Host check.
 type Router struct {
-	opts     Options
-	hosts    *hostCheck
+	opts  Options
+	hosts *hostCheck
+	// table is the configuration in force; Reload swaps in a new one,
+	// which the next request reads, while requests under way finish
+	// with the one they started with.
+	table  atomic.Pointer[table]
+	roots  map[string]*os.Root // by service directory, shared by every table
+	warned sync.Map
+}
+
+// table is one configuration of the app as the front serves it.
+type table struct {
 	services map[string]*service
-	dflt     *service // dispatch target when no rule matches; soft routing
+	ordered  []*service // as App.Services: a port's service by its index
+	dflt     *service   // dispatch target when no rule matches; soft routing
 	rules    []dispatchRule
-	warned   sync.Map
 }
 
 // service is one app.yaml as the front serves it.
@@ -75,45 +86,83 @@ func New(opts Options) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := &Router{opts: opts, hosts: hc, services: map[string]*service{}}
-	for _, cfg := range opts.App.Services {
-		s, err := newService(cfg, opts)
-		if err != nil {
-			rt.Close()
-			return nil, err
-		}
-		rt.services[cfg.Name] = s
-		if rt.dflt == nil || cfg.Name == "default" {
-			rt.dflt = s
-		}
+	rt := &Router{opts: opts, hosts: hc, roots: map[string]*os.Root{}}
+	t, err := rt.newTable(opts.App)
+	if err != nil {
+		rt.Close()
+		return nil, err
 	}
-	if d := opts.App.Dispatch; d != nil {
-		for _, r := range d.Rules {
-			rt.rules = append(rt.rules, dispatchRule{DispatchRule: r, route: "dispatch " + r.URL})
-		}
-	}
-	for i := range rt.rules {
-		r := &rt.rules[i]
-		if s := rt.services[r.Service]; s != nil {
-			for j := range s.handlers {
-				h := &s.handlers[j]
-				if h.viaRule == nil {
-					h.viaRule = map[*dispatchRule]string{}
-				}
-				h.viaRule[r] = r.route + " → " + h.label
-			}
-		}
-	}
+	rt.table.Store(t)
 	return rt, nil
 }
 
-func newService(cfg *config.Service, opts Options) (*service, error) {
-	root, err := os.OpenRoot(cfg.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("service %q: %w", cfg.Name, err)
+// Reload puts a new configuration of the app in force from the next
+// request on. It must have the same services, in the same order, as the
+// app the Router was made with: ports and pools stay as they are.
+func (rt *Router) Reload(app *config.App) error {
+	old := rt.table.Load()
+	if len(app.Services) != len(old.ordered) {
+		return fmt.Errorf("the app has %d services, not %d", len(app.Services), len(old.ordered))
 	}
-	s := &service{name: cfg.Name, cfg: cfg, pool: opts.Pool(cfg.Name), root: root,
-		errFiles: map[string]config.ErrorHandler{}, deadline: opts.Deadline}
+	for i, cfg := range app.Services {
+		if cfg.Name != old.ordered[i].name || rt.roots[cfg.Dir] == nil {
+			return fmt.Errorf("service %q in %s is not service %d of the app", cfg.Name, cfg.Dir, i+1)
+		}
+	}
+	t, err := rt.newTable(app)
+	if err != nil {
+		return err
+	}
+	rt.table.Store(t)
+	return nil
+}
+
+func (rt *Router) newTable(app *config.App) (*table, error) {
+	t := &table{services: map[string]*service{}}
+	for _, cfg := range app.Services {
+		s, err := rt.newService(cfg)
+		if err != nil {
+			return nil, err
+		}
+		t.services[cfg.Name] = s
+		t.ordered = append(t.ordered, s)
+		if t.dflt == nil || cfg.Name == "default" {
+			t.dflt = s
+		}
+	}
+	if d := app.Dispatch; d != nil {
+		for _, r := range d.Rules {
+			if t.services[r.Service] == nil {
+				return nil, fmt.Errorf("%s: dispatch rule %q names service %q, which the app does not have", d.File, r.URL, r.Service)
+			}
+			t.rules = append(t.rules, dispatchRule{DispatchRule: r, route: "dispatch " + r.URL})
+		}
+	}
+	for i := range t.rules {
+		r := &t.rules[i]
+		s := t.services[r.Service]
+		for j := range s.handlers {
+			h := &s.handlers[j]
+			if h.viaRule == nil {
+				h.viaRule = map[*dispatchRule]string{}
+			}
+			h.viaRule[r] = r.route + " → " + h.label
+		}
+	}
+	return t, nil
+}
+
+func (rt *Router) newService(cfg *config.Service) (*service, error) {
+	root := rt.roots[cfg.Dir]
+	if root == nil {
+		var err error
+		if root, err = os.OpenRoot(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("service %q: %w", cfg.Name, err)
+		}
+		rt.roots[cfg.Dir] = root
+	}
+	s := &service{name: cfg.Name, cfg: cfg, pool: rt.opts.Pool(cfg.Name), root: root,
+		errFiles: map[string]config.ErrorHandler{}, deadline: rt.opts.Deadline}
 	for _, h := range cfg.Handlers {
 		s.handlers = append(s.handlers, newHandler(h))
 	}
@@ -133,8 +182,8 @@ func newService(cfg *config.Service, opts Options) (*service, error) {
 
 // Close releases the service directories.
 func (rt *Router) Close() error {
-	for _, s := range rt.services {
-		s.root.Close()
+	for _, root := range rt.roots {
+		root.Close()
 	}
 	return nil
 }
@@ -147,11 +196,12 @@ func (rt *Router) Close() error {
 func (rt *Router) Handler(name string) http.Handler { return rt.port(name) }
 
 func (rt *Router) port(name string) *port {
-	s := rt.services[name]
-	if s == nil {
-		panic(fmt.Sprintf("proxy: no service %q", name))
+	for i, s := range rt.table.Load().ordered {
+		if s.name == name {
+			return &port{rt: rt, name: name, index: i}
+		}
 	}
-	return &port{rt: rt, svc: s, dispatch: s == rt.dflt && len(rt.rules) > 0}
+	panic(fmt.Sprintf("proxy: no service %q", name))
 }
 
 // route picks the service for a request on port p: a service named in
@@ -159,18 +209,20 @@ func (rt *Router) port(name string) *port {
 // then the port's own service. A host naming an unknown service goes to
 // the default service, as App Engine's soft routing does.
 func (p *port) route(host, path string) (*service, *dispatchRule) {
+	t := p.rt.table.Load()
 	if name := serviceFromHost(host); name != "" {
-		if s := p.rt.services[name]; s != nil {
+		if s := t.services[name]; s != nil {
 			return s, nil
 		}
-		return p.rt.dflt, nil
+		return t.dflt, nil
 	}
-	if p.dispatch {
-		if r := matchDispatch(p.rt.rules, host, path); r != nil {
-			return p.rt.services[r.Service], r
+	own := t.ordered[p.index]
+	if own == t.dflt && len(t.rules) > 0 {
+		if r := matchDispatch(t.rules, host, path); r != nil {
+			return t.services[r.Service], r
 		}
 	}
-	return p.svc, nil
+	return own, nil
 }
 
 // warnOnce passes msg to Options.Warn the first time key is seen.

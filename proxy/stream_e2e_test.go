@@ -335,7 +335,7 @@ func TestDeadlinesPerScalingType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rt.services["default"].deadline; got != want {
+		if got := rt.table.Load().services["default"].deadline; got != want {
 			t.Errorf("%q: deadline %s, want %s", yaml, got, want)
 		}
 		rt.Close()

@@ -538,7 +538,7 @@ func (in *Instance) adopt(g *generation, reason string) {
 // setReady puts g in rotation as the instance's process.
 func (in *Instance) setReady(g *generation, reason string) {
 	addr := net.JoinHostPort(instanceHost, strconv.Itoa(g.port))
-	fwd := proxy.NewForwarder(addr, in.svc.cfg.Capacity(), func() string { return in.explain(g) })
+	fwd := proxy.NewForwarder(addr, in.svc.conf().Capacity(), func() string { return in.explain(g) })
 	// Whichever way the process ends (crash, stop, kill, or replaced and
 	// drained), the connections kept alive to it go with it.
 	in.background(func() {

@@ -386,7 +386,7 @@ func TestRoomGoesToWaitersInArrivalOrder(t *testing.T) {
 	waitFor(t, "ready", 20*time.Second, stateIs(sup, "web", "0", Ready))
 	svc := sup.service("web")
 	var held []*proxy.Lease
-	for range svc.cfg.Capacity() {
+	for range svc.conf().Capacity() {
 		l, err := svc.Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -108,8 +108,8 @@ func (s *Service) settledLocked(pick bool) (*proxy.Lease, error) {
 // Engine does, so that surplus instances go idle and can stop; manual
 // scaling, whose instances stay anyway, spreads them to the least busy.
 func (s *Service) pickLocked() *Instance {
-	limit := s.cfg.Capacity()
-	pack := s.cfg.Scaling.Kind != config.Manual
+	limit := s.conf().Capacity()
+	pack := s.conf().Scaling.Kind != config.Manual
 	var best *Instance
 	for _, in := range s.instances {
 		g := in.cur
@@ -226,7 +226,7 @@ func (s *Service) unavailableLocked() *proxy.Unavailable {
 	case stopped == 0:
 		detail := "It was scaled to 0 instances by hand. Scale it up from the dashboard or with `appdeck ctl scale " + s.Name + " 1`"
 		if s.scales() {
-			detail += ", or hand it back to " + s.cfg.Scaling.Kind.String() + " scaling with `appdeck ctl scale " + s.Name + " auto`"
+			detail += ", or hand it back to " + s.conf().Scaling.Kind.String() + " scaling with `appdeck ctl scale " + s.Name + " auto`"
 		}
 		return &proxy.Unavailable{Status: http.StatusServiceUnavailable,
 			Title: fmt.Sprintf("Service %q has no instances", s.Name), Detail: detail + "."}
@@ -263,8 +263,8 @@ func (s *Service) timeoutLocked() *proxy.Unavailable {
 			Detail: fmt.Sprintf("The request waited %s (--pending-timeout) for an instance: %s. This page reloads itself.", wait, startingWhy)}
 	}
 	detail := fmt.Sprintf("The request waited %s (--pending-timeout) in line. %d instance(s) are ready and each takes %d request(s) at once",
-		wait, ready, s.cfg.Capacity())
-	if s.cfg.Scaling.Kind == config.Automatic {
+		wait, ready, s.conf().Capacity())
+	if s.conf().Scaling.Kind == config.Automatic {
 		detail += " (max_concurrent_requests)"
 	}
 	detail += fmt.Sprintf("; %d more are starting; %d request(s) are waiting.", starting, s.waiters.Len()+1)
@@ -283,11 +283,11 @@ func (s *Service) timeoutLocked() *proxy.Unavailable {
 // maxInstances is the most instances the scaler may run, or 0 for a
 // manual-scaling service.
 func (s *Service) maxInstances() int {
-	switch s.cfg.Scaling.Kind {
+	switch s.conf().Scaling.Kind {
 	case config.Automatic:
-		return capped(s.cfg.Scaling.Automatic.MaxInstances, s.sup.opts.MaxInstances)
+		return capped(s.conf().Scaling.Automatic.MaxInstances, s.sup.opts.MaxInstances)
 	case config.Basic:
-		return capped(s.cfg.Scaling.Basic.MaxInstances, s.sup.opts.MaxInstances)
+		return capped(s.conf().Scaling.Basic.MaxInstances, s.sup.opts.MaxInstances)
 	}
 	return 0
 }

@@ -54,7 +54,7 @@ func (s *Service) ignored(path string, dir bool) bool {
 	if ignoredName(filepath.Base(path)) || within(path, s.sup.opts.CacheDir) || s.selfWritten(path) {
 		return true
 	}
-	rel, err := filepath.Rel(s.cfg.Dir, path)
+	rel, err := filepath.Rel(s.conf().Dir, path)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		// Elsewhere in a Go module: only Go sources and module files.
 		return !dir && !goInput(filepath.Base(path))
@@ -65,7 +65,7 @@ func (s *Service) ignored(path string, dir bool) bool {
 		candidates = append(candidates, rel+"/")
 	}
 	for _, c := range candidates {
-		if s.cfg.Skipped(c) {
+		if s.conf().Skipped(c) {
 			return true
 		}
 		for _, re := range s.sup.opts.WatchIgnore {
@@ -106,9 +106,9 @@ func within(path, dir string) bool {
 // directory and, for Go, the module it belongs to (packages of the
 // module outside the service directory are built into it).
 func (s *Service) watchRoots() []string {
-	roots := []string{s.cfg.Dir}
+	roots := []string{s.conf().Dir}
 	if s.rt.Name() == "go" {
-		if mod := runtimes.ModuleRoot(s.cfg.Dir); mod != "" && mod != s.cfg.Dir {
+		if mod := runtimes.ModuleRoot(s.conf().Dir); mod != "" && mod != s.conf().Dir {
 			roots = append(roots, mod)
 		}
 	}
@@ -330,8 +330,8 @@ func (l *reloadLoop) apply(ctx context.Context) {
 	clear(l.echoes)
 	l.built = nil
 	s := l.s
-	for _, p := range config {
-		s.Logs.Add(System, fmt.Sprintf("%s changed: restart appdeck to apply configuration changes", s.describe([]string{p})))
+	if len(config) > 0 {
+		s.sup.reloadConfig(ctx, s)
 	}
 	if len(code) == 0 {
 		l.noted = ""
@@ -421,8 +421,8 @@ func changePolicy(family string, paths []string) (build, restart bool) {
 	return deps, true
 }
 
-// configFile reports whether path is appdeck configuration, which is read
-// only at start.
+// configFile reports whether path is appdeck configuration, which
+// reloadConfig reads again rather than restarting the instances.
 func configFile(path string) bool {
 	base := filepath.Base(path)
 	return base == "app.yaml" || base == "dispatch.yaml"
@@ -438,7 +438,7 @@ func (s *Service) describe(paths []string) string {
 			names = append(names, fmt.Sprintf("and %d more", len(paths)-most))
 			break
 		}
-		if rel, err := filepath.Rel(s.cfg.Dir, p); err == nil && filepath.IsAbs(p) {
+		if rel, err := filepath.Rel(s.conf().Dir, p); err == nil && filepath.IsAbs(p) {
 			p = filepath.ToSlash(rel)
 		}
 		names = append(names, p)

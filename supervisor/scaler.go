@@ -54,7 +54,7 @@ func (s *Service) sleep(ctx context.Context, wake <-chan struct{}, after time.Du
 
 func (s *Service) scaleInputLocked(now time.Time) scaleInput {
 	in := scaleInput{
-		Now: now, Scaling: s.cfg.Scaling, Capacity: s.cfg.Capacity(),
+		Now: now, Scaling: s.conf().Scaling, Capacity: s.conf().Capacity(),
 		MaxInstances: s.sup.opts.MaxInstances, IdleCooldown: s.sup.opts.IdleCooldown,
 		Waiting: s.waiters.Len(), Pinned: s.pinned, BuildFailed: s.buildErr != nil,
 	}

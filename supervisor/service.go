@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/appdeck/appdeck/config"
@@ -26,9 +27,11 @@ var errBuildFailed = errors.New("the service's build failed")
 // Pool for that service.
 type Service struct {
 	Name string
-	cfg  *config.Service
-	rt   runtimes.Runtime
-	sup  *Supervisor
+	// cfg is the configuration in force, which a reload of app.yaml
+	// swaps (see Supervisor.reloadConfig); read it with conf.
+	cfg atomic.Pointer[config.Service]
+	rt  runtimes.Runtime
+	sup *Supervisor
 	// Logs holds the service's own lines: builds and appdeck's notes.
 	Logs *LogBuffer
 
@@ -63,27 +66,31 @@ type Service struct {
 
 var _ proxy.Pool = (*Service)(nil)
 
+// conf returns the service's configuration in force.
+func (s *Service) conf() *config.Service { return s.cfg.Load() }
+
 func newService(sup *Supervisor, cfg *config.Service) (*Service, error) {
 	rt, err := runtimes.For(cfg)
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
-		Name: cfg.Name, cfg: cfg, rt: rt, sup: sup,
+		Name: cfg.Name, rt: rt, sup: sup,
 		Logs:  NewLogBuffer(sup.opts.LogLines),
 		avail: make(chan struct{}),
 	}
+	s.cfg.Store(cfg)
 	sup.attachLogFile(s.Logs, cfg.Name, "")
 	return s, nil
 }
 
 // scales reports whether the scaler adds and removes instances: automatic
 // and basic scaling do, manual scaling runs a fixed number.
-func (s *Service) scales() bool { return s.cfg.Scaling.Kind != config.Manual }
+func (s *Service) scales() bool { return s.conf().Scaling.Kind != config.Manual }
 
 // sendsStop reports whether App Engine sends /_ah/stop before stopping an
 // instance of this service (manual and basic scaling).
-func (s *Service) sendsStop() bool { return s.cfg.Scaling.Kind != config.Automatic }
+func (s *Service) sendsStop() bool { return s.conf().Scaling.Kind != config.Automatic }
 
 // readyRequest is the request App Engine sends a new instance before any
 // other: /_ah/start for manual and basic scaling; /_ah/warmup for an
@@ -91,9 +98,9 @@ func (s *Service) sendsStop() bool { return s.cfg.Scaling.Kind != config.Automat
 // lists warmup; otherwise none.
 func (s *Service) readyRequest(warm bool) string {
 	switch {
-	case s.cfg.Scaling.Kind != config.Automatic:
+	case s.conf().Scaling.Kind != config.Automatic:
 		return pathStart
-	case warm && s.cfg.HasInbound("warmup"):
+	case warm && s.conf().HasInbound("warmup"):
 		return pathWarmup
 	}
 	return ""
@@ -104,10 +111,10 @@ func (s *Service) readyRequest(warm bool) string {
 // scaling starts none until a request comes).
 func (s *Service) start(ctx context.Context) {
 	s.build(ctx, false)
-	if s.cfg.Scaling.Kind == config.Manual {
-		n := capped(s.cfg.Scaling.Manual.Instances, s.sup.opts.MaxInstances)
-		if n < s.cfg.Scaling.Manual.Instances {
-			s.Logs.Add(System, fmt.Sprintf("starting %d of %d instances (--max-instances %d)", n, s.cfg.Scaling.Manual.Instances, n))
+	if s.conf().Scaling.Kind == config.Manual {
+		n := capped(s.conf().Scaling.Manual.Instances, s.sup.opts.MaxInstances)
+		if n < s.conf().Scaling.Manual.Instances {
+			s.Logs.Add(System, fmt.Sprintf("starting %d of %d instances (--max-instances %d)", n, s.conf().Scaling.Manual.Instances, n))
 		}
 		for range n {
 			s.addInstance(ctx, false)
@@ -253,7 +260,7 @@ func (s *Service) compile(ctx context.Context, force bool) buildResult {
 	running := s.art
 	s.mu.Unlock()
 	art, err := s.rt.Build(ctx, runtimes.Build{
-		Service:  s.cfg,
+		Service:  s.conf(),
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
 		Options:  s.sup.opts.Runtimes,
 		Running:  running,
@@ -273,7 +280,7 @@ func (s *Service) publish(r buildResult) {
 	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, r.art, r.err, "", nil
 	if r.err != nil {
 		s.buildOut = r.out
-		s.errPage = buildErrorPage(s.cfg, r.err)
+		s.errPage = buildErrorPage(s.conf(), r.err)
 	}
 	s.stateChangedLocked()
 	s.mu.Unlock()
@@ -332,7 +339,7 @@ func (s *Service) launchSpec(in *Instance, port int) (runtimes.LaunchSpec, error
 	if err != nil {
 		return runtimes.LaunchSpec{}, errBuildFailed
 	}
-	return s.rt.Launch(s.cfg, art, runtimes.Instance{
+	return s.rt.Launch(s.conf(), art, runtimes.Instance{
 		ID: in.ID, Port: port, ServerPort: s.sup.opts.Ports[s.Name],
 		Project: s.sup.project, Version: s.sup.version, Extra: s.sup.opts.Env,
 	})

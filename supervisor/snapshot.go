@@ -75,9 +75,9 @@ func (svc *Service) info(now time.Time) ServiceInfo {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	si := ServiceInfo{
-		Name: svc.Name, Runtime: svc.cfg.Runtime, Scaling: svc.cfg.Scaling.Kind.String(),
+		Name: svc.Name, Runtime: svc.conf().Runtime, Scaling: svc.conf().Scaling.Kind.String(),
 		Port: svc.sup.opts.Ports[svc.Name], Building: svc.building,
-		BuildOutput: svc.buildOut, Capacity: svc.cfg.Capacity(),
+		BuildOutput: svc.buildOut, Capacity: svc.conf().Capacity(),
 		Waiting: svc.waiters.Len(), Watching: svc.watching,
 		Pinned: svc.pinned, PinnedTo: svc.pinnedTo,
 	}

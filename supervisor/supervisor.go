@@ -57,6 +57,15 @@ type Options struct {
 	// LogDir, when set, also gets every log as a file: service.log and
 	// service-instance.log.
 	LogDir string
+	// Load, when set, loads the app again as it was loaded at start (the
+	// same paths and options). With Watch, a change of app.yaml or
+	// dispatch.yaml is then applied live (see reloadConfig); without it,
+	// appdeck says to restart.
+	Load func() (*config.App, error)
+	// Apply, when set, puts a reloaded app in force in the front before
+	// the supervisor does (proxy.Router.Reload); an error leaves the
+	// previous configuration in force.
+	Apply func(*config.App) error
 }
 
 // Supervisor runs an app's services.
@@ -64,6 +73,7 @@ type Supervisor struct {
 	opts     Options
 	services []*Service
 	events   broker
+	conf     confState
 	requests *Ring[Request]
 	reaper   reaper
 	project  string
@@ -108,6 +118,10 @@ func New(opts Options) (*Supervisor, error) {
 		// deployment time.
 		version: time.Now().UTC().Format("20060102t150405"),
 	}
+	s.conf.app, s.conf.logged, s.conf.pending, s.conf.warned = opts.App, map[string]bool{}, map[string]string{}, map[string]bool{}
+	for _, w := range opts.App.Warnings {
+		s.conf.warned[w.String()] = true
+	}
 	for _, cfg := range opts.App.Services {
 		svc, err := newService(s, cfg)
 		if err != nil {
@@ -143,6 +157,9 @@ func (s *Supervisor) Start() {
 		if s.opts.Watch {
 			s.goBackground(svc.watchFiles)
 		}
+	}
+	if d := s.opts.App.Dispatch; d != nil && s.opts.Watch && !s.watchedByAService(d.File) {
+		s.goBackground(func(ctx context.Context) { s.pollDispatch(ctx, d.File) })
 	}
 }
 
@@ -264,7 +281,7 @@ func (s *Supervisor) Scale(service string, n int) error {
 		svc.unpin()
 		return nil
 	case n == ScaleAuto:
-		n = capped(svc.cfg.Scaling.Manual.Instances, s.opts.MaxInstances)
+		n = capped(svc.conf().Scaling.Manual.Instances, s.opts.MaxInstances)
 		svc.scaled("", fmt.Sprintf("scaled to %d instance(s) by hand, as app.yaml says", n))
 	case svc.scales():
 		svc.pin(n)
@@ -282,7 +299,7 @@ func (svc *Service) pin(n int) {
 	svc.pinned, svc.pinnedTo = true, n
 	svc.mu.Unlock()
 	svc.scaled("", fmt.Sprintf("pinned to %d instance(s) by hand: %s scaling adds and removes none until the service is scaled to auto"+
-		" (a in the dashboard, or appdeck ctl scale %s auto)", n, svc.cfg.Scaling.Kind, svc.Name))
+		" (a in the dashboard, or appdeck ctl scale %s auto)", n, svc.conf().Scaling.Kind, svc.Name))
 }
 
 // unpin hands the number of instances back to the scaler.
@@ -293,7 +310,7 @@ func (svc *Service) unpin() {
 	svc.notifyLocked() // the scaler decides again
 	svc.mu.Unlock()
 	if was {
-		svc.scaled("", fmt.Sprintf("unpinned by hand: %s scaling decides the number of instances again", svc.cfg.Scaling.Kind))
+		svc.scaled("", fmt.Sprintf("unpinned by hand: %s scaling decides the number of instances again", svc.conf().Scaling.Kind))
 	}
 }
 

@@ -20,10 +20,10 @@ import (
 func TestIgnoredPaths(t *testing.T) {
 	app := "/src/app"
 	svc := &Service{
-		cfg: &config.Service{Dir: app, SkipFiles: []*regexp.Regexp{regexp.MustCompile(`^(?:vendor/.*)`)}},
 		sup: &Supervisor{opts: Options{CacheDir: "/src/app/.cache/appdeck",
 			WatchIgnore: []*regexp.Regexp{regexp.MustCompile(`\.log$`), regexp.MustCompile(`^tmp/`)}}},
 	}
+	svc.cfg.Store(&config.Service{Dir: app, SkipFiles: []*regexp.Regexp{regexp.MustCompile(`^(?:vendor/.*)`)}})
 	tests := []struct {
 		path    string
 		dir     bool

@@ -1,0 +1,376 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+)
+
+// confState is what live reloading of the configuration keeps: the app in
+// force and the errors already logged.
+type confState struct {
+	mu  sync.Mutex // serializes reloads, which the services' watchers start
+	app *config.App
+	// logged are the problems of an invalid configuration already
+	// logged, so that saving the same mistake again does not repeat
+	// them; a valid load forgets them.
+	logged map[string]bool
+	// pending are the changes that need appdeck restarted, as logged, by
+	// file and key: each is logged when it appears or differs, not on
+	// every save after.
+	pending map[string]string
+	// warned are the warnings (unknown keys and the like) logged, or
+	// printed at start: a valid file's warnings are news only once.
+	warned map[string]bool
+}
+
+// liveField is an app.yaml key that takes effect without restarting
+// appdeck; restart says whether the instances must restart for it (their
+// command or environment depend on it).
+type liveField struct {
+	key     string
+	restart bool
+	get     func(*config.Service) any
+}
+
+var liveFields = []liveField{
+	{"entrypoint", true, func(c *config.Service) any { return c.Entrypoint }},
+	{"main", true, func(c *config.Service) any { return c.Main }},
+	{"env_variables", true, func(c *config.Service) any { return c.Env }},
+	{"instance_class", true, func(c *config.Service) any { return c.InstanceClass }},
+	{"skip_files", true, func(c *config.Service) any { return c.SkipFiles }},
+	{"handlers", false, func(c *config.Service) any { return c.Handlers }},
+	{"error_handlers", false, func(c *config.Service) any { return c.ErrorHandlers }},
+	{"default_expiration", false, func(c *config.Service) any { return c.DefaultExpiration }},
+	{"inbound_services", false, func(c *config.Service) any { return c.InboundServices }},
+	{"threadsafe", false, func(c *config.Service) any { return c.Threadsafe }},
+}
+
+// fixedField is an app.yaml key whose change needs appdeck restarted: it
+// names the service, picks its runtime, or sets its ports or instances.
+// keep puts the value in force back into a reloaded configuration.
+type fixedField struct {
+	key  string
+	show func(*config.Service) string
+	keep func(dst, inForce *config.Service)
+}
+
+var fixedFields = []fixedField{
+	{"service", func(c *config.Service) string { return c.Name },
+		func(d, f *config.Service) { d.Name, d.NamePos = f.Name, f.NamePos }},
+	{"application", func(c *config.Service) string { return c.AppID },
+		func(d, f *config.Service) { d.AppID, d.AppIDPos = f.AppID, f.AppIDPos }},
+	{"runtime", func(c *config.Service) string { return c.Runtime },
+		func(d, f *config.Service) { d.Runtime, d.RuntimePos = f.Runtime, f.RuntimePos }},
+	{"scaling", showScaling, func(d, f *config.Service) { d.Scaling = f.Scaling }},
+}
+
+// showScaling names the scaling block in force and its values.
+func showScaling(c *config.Service) string {
+	var v any
+	switch c.Scaling.Kind {
+	case config.Automatic:
+		v = c.Scaling.Automatic
+	case config.Basic:
+		v = c.Scaling.Basic
+	case config.Manual:
+		v = c.Scaling.Manual
+	}
+	return fmt.Sprintf("%s_scaling %+v", c.Scaling.Kind, v)
+}
+
+// reloadConfig loads the app again, as it was loaded at start, after a
+// configuration file of from changed, and puts what changed in force:
+// handlers and the like in the front at once, what the instances'
+// command or environment depend on by a rolling restart. An invalid
+// configuration is logged and changes nothing; a change that needs
+// appdeck restarted is logged and the value in force kept.
+func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
+	if s.opts.Load == nil {
+		from.Logs.Add(System, "configuration changed: restart appdeck to apply it")
+		return
+	}
+	c := &s.conf
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	app, err := s.opts.Load()
+	if err != nil {
+		s.configInvalid(from, err)
+		return
+	}
+	clear(c.logged)
+	for _, w := range app.Warnings {
+		if !c.warned[w.String()] {
+			c.warned[w.String()] = true
+			s.serviceOfFile(w.Pos.File, from).Logs.Add(System, w.String())
+		}
+	}
+	next, changes, ok := s.merge(app, from)
+	if !ok {
+		return
+	}
+	if len(changes) == 0 && same(c.app.Dispatch, next.Dispatch) {
+		return
+	}
+	if s.opts.Apply != nil {
+		if err := s.opts.Apply(next); err != nil {
+			from.Logs.Add(System, "configuration not applied: "+err.Error()+"; the previous configuration stays in force")
+			return
+		}
+	}
+	if d := next.Dispatch; !same(c.app.Dispatch, d) {
+		msg := "dispatch.yaml removed: no dispatch rules from the next request"
+		if d != nil {
+			msg = filepath.Base(d.File) + " changed: its rules apply from the next request"
+		}
+		s.dispatchService().Logs.Add(System, msg)
+	}
+	c.app = next
+	for _, svc := range s.services {
+		if ch, ok := changes[svc]; ok {
+			svc.reconfigure(ctx, next.Services[slices.Index(s.services, svc)], ch)
+		}
+	}
+}
+
+// configInvalid logs each problem of a configuration that does not load,
+// once, in the log of the service whose file has it (from's otherwise).
+func (s *Supervisor) configInvalid(from *Service, err error) {
+	c := &s.conf
+	var ds config.Diagnostics
+	if !errors.As(err, &ds) {
+		ds = config.Diagnostics{{Msg: err.Error()}}
+	}
+	told := map[*Service]bool{}
+	for _, d := range ds {
+		if d.Warning || c.logged[d.String()] {
+			continue
+		}
+		c.logged[d.String()] = true
+		svc := s.serviceOfFile(d.Pos.File, from)
+		svc.Logs.Add(System, d.String())
+		told[svc] = true
+	}
+	for _, svc := range s.services {
+		if told[svc] {
+			svc.Logs.Add(System, "the configuration is not valid: the previous configuration stays in force")
+		}
+	}
+}
+
+// serviceOfFile returns the service whose app.yaml file is, or dflt.
+func (s *Supervisor) serviceOfFile(file string, dflt *Service) *Service {
+	if abs, err := filepath.Abs(file); err == nil {
+		for _, svc := range s.services {
+			if svc.conf().File == abs {
+				return svc
+			}
+		}
+	}
+	return dflt
+}
+
+// dispatchService is the service whose log tells about dispatch.yaml: the
+// default service, which the rules route from.
+func (s *Supervisor) dispatchService() *Service {
+	if svc := s.service("default"); svc != nil {
+		return svc
+	}
+	return s.services[0]
+}
+
+// serviceChange is what changed in one service's app.yaml.
+type serviceChange struct {
+	keys    []string // the live keys that changed
+	restart bool     // one of them needs the instances restarted
+}
+
+// merge matches the loaded app's services with those running, by file,
+// and returns the app to put in force: the loaded one, with the values in
+// force of the fields that cannot change live. It returns false, after
+// logging why, when the set of services changed.
+func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Service]serviceChange, bool) {
+	byFile := map[string]*config.Service{}
+	for _, cfg := range app.Services {
+		byFile[cfg.File] = cfg
+	}
+	for _, svc := range s.services {
+		if byFile[svc.conf().File] == nil || len(app.Services) != len(s.services) {
+			from.Logs.Add(System, "the app's set of services changed: restart appdeck to apply it; the previous configuration stays in force")
+			return nil, nil, false
+		}
+	}
+	next := *app
+	next.Services = make([]*config.Service, len(s.services))
+	changes := map[*Service]serviceChange{}
+	for i, svc := range s.services {
+		old := svc.conf()
+		loaded := byFile[old.File]
+		merged := *loaded
+		file := svc.describe([]string{old.File})
+		for _, f := range fixedFields {
+			key := old.File + " " + f.key
+			was, now := f.show(old), f.show(loaded)
+			if was == now {
+				delete(s.conf.pending, key)
+				continue
+			}
+			f.keep(&merged, old)
+			msg := fmt.Sprintf("%s: %s changed %q → %q: restart appdeck to apply it", file, f.key, was, now)
+			if s.conf.pending[key] != msg {
+				svc.Logs.Add(System, msg)
+				s.conf.pending[key] = msg
+			}
+		}
+		var ch serviceChange
+		for _, f := range liveFields {
+			if !same(f.get(old), f.get(&merged)) {
+				ch.keys = append(ch.keys, f.key)
+				ch.restart = ch.restart || f.restart
+			}
+		}
+		if len(ch.keys) > 0 {
+			changes[svc] = ch
+			next.Services[i] = &merged
+		} else {
+			next.Services[i] = old
+		}
+	}
+	next.ID = s.conf.app.ID // application is kept with each service's
+	return &next, changes, true
+}
+
+// reconfigure puts cfg in force for svc: the front already serves it;
+// the instances restart, rolling, when ch says their command or
+// environment changed, after a build if the runtime needs one.
+func (svc *Service) reconfigure(ctx context.Context, cfg *config.Service, ch serviceChange) {
+	what := svc.describe([]string{cfg.File}) + ": " + strings.Join(ch.keys, ", ") + " changed"
+	svc.sup.events.publish(Event{Kind: Changed, Service: svc.Name, Reason: what})
+	if !ch.restart {
+		svc.cfg.Store(cfg)
+		svc.Logs.Add(System, what+"; in force from the next request")
+		return
+	}
+	svc.Logs.Add(System, what+"; restarting the instances")
+	svc.scaleMu.Lock()
+	defer svc.scaleMu.Unlock()
+	svc.cfg.Store(cfg)
+	svc.build(ctx, false)
+	if err := svc.replaceAll("configuration changed: " + strings.Join(ch.keys, ", ")); err != nil && ctx.Err() == nil {
+		svc.Logs.Add(System, "restart after the change: "+err.Error())
+	}
+}
+
+// pollDispatch reloads the configuration when dispatch.yaml changes, for
+// a dispatch.yaml outside every service's directory, which no watcher
+// sees. It checks every second, as dev_appserver.py does.
+func (s *Supervisor) pollDispatch(ctx context.Context, file string) {
+	stamp := func() (time.Time, int64) {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return time.Time{}, -1
+		}
+		return fi.ModTime(), fi.Size()
+	}
+	mod, size := stamp()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+		if m, n := stamp(); !m.Equal(mod) || n != size {
+			mod, size = m, n
+			s.reloadConfig(ctx, s.dispatchService())
+		}
+	}
+}
+
+// watchedByAService reports whether a service's watcher sees file.
+func (s *Supervisor) watchedByAService(file string) bool {
+	for _, svc := range s.services {
+		for _, root := range svc.watchRoots() {
+			if within(file, root) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// same reports whether two configuration values are equal, ignoring the
+// positions they were read at (an edit elsewhere in the file moves
+// them) and comparing patterns by their text.
+func same(a, b any) bool {
+	return equalValues(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+var (
+	posType    = reflect.TypeFor[config.Pos]()
+	regexpType = reflect.TypeFor[*regexp.Regexp]()
+)
+
+func equalValues(a, b reflect.Value) bool {
+	if a.IsValid() != b.IsValid() {
+		return false
+	}
+	if !a.IsValid() {
+		return true
+	}
+	if a.Type() != b.Type() {
+		return false
+	}
+	switch {
+	case a.Type() == posType:
+		return true
+	case a.Type() == regexpType:
+		return a.IsNil() == b.IsNil() && (a.IsNil() || a.Interface().(*regexp.Regexp).String() == b.Interface().(*regexp.Regexp).String())
+	}
+	switch a.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalValues(a.Elem(), b.Elem())
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !equalValues(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !equalValues(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if !equalValues(a.MapIndex(k), b.MapIndex(k)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.Equal(b)
+}

@@ -1,0 +1,323 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
+)
+
+// envApp answers every request with its GREETING and its pid.
+const envApp = `import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = ("%s %d" % (os.environ.get("GREETING", "-"), os.getpid())).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// appYAML is the app.yaml of envApp, with extra appended.
+func appYAML(runtime, greeting, extra string) string {
+	return fmt.Sprintf(`runtime: %s
+entrypoint: python3 -u app.py
+manual_scaling:
+  instances: 1
+env_variables:
+  GREETING: %s
+%s`, runtime, greeting, extra)
+}
+
+// reloadApp runs envApp from an app.yaml on disk (see serveReloading)
+// and returns the app.yaml's path and the front's URL.
+func reloadApp(t *testing.T) (*Supervisor, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.yaml")
+	writeFile(t, filepath.Join(dir, "app.py"), envApp)
+	writeFile(t, filepath.Join(dir, "hello.txt"), "static hello")
+	writeFile(t, file, appYAML("custom", "hello", ""))
+	sup, url := serveReloading(t, file)
+	waitFor(t, "the first answer", 60*time.Second, func() bool {
+		code, body := fetch(url + "/")
+		return code == 200 && strings.HasPrefix(body, "hello ")
+	})
+	return sup, file, url
+}
+
+// serveReloading runs the app at path the way appdeck does: loaded with
+// config.Load, watched, reloaded through the front's Router.Reload,
+// served by the front server on loopback. It returns the URL of the
+// default service's port once every service is watched.
+func serveReloading(t *testing.T, path string) (*Supervisor, string) {
+	t.Helper()
+	requireTools(t, "python3")
+	load := func() (*config.App, error) { return config.Load([]string{path}, config.Options{}) }
+	app, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rt *proxy.Router
+	sup, err := New(Options{App: app, CacheDir: t.TempDir(), Grace: 2 * time.Second, ReadyTimeout: 20 * time.Second,
+		Watch: true, Load: load, Apply: func(a *config.App) error { return rt.Reload(a) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt, err = proxy.New(proxy.Options{App: app, Pool: sup.Pool, Record: sup.Record}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rt.NewServer("default")
+	go srv.Serve(l)
+	sup.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		sup.Stop()
+		rt.Close()
+	})
+	waitFor(t, "the services watched", 10*time.Second, func() bool {
+		for _, s := range sup.Snapshot() {
+			if !s.Watching {
+				return false
+			}
+		}
+		return true
+	})
+	return sup, "http://" + l.Addr().String()
+}
+
+func pids(sup *Supervisor) []int {
+	var out []int
+	for _, in := range serviceInfo(sup, "default").Instances {
+		out = append(out, in.PID)
+	}
+	return out
+}
+
+// waitForLog waits for a line of the service's log matching re.
+func waitForLog(t *testing.T, sup *Supervisor, re string) {
+	t.Helper()
+	pattern := regexp.MustCompile(re)
+	waitFor(t, "a log line matching "+re, 60*time.Second, func() bool {
+		return pattern.MatchString(readLog(sup, "default", ""))
+	})
+}
+
+// TestEnvVariablesChangeRestartsInstancesWithoutAFailedRequest edits
+// env_variables under continuous traffic: the instances restart, rolling,
+// and the next requests see the new value; not one request fails.
+func TestEnvVariablesChangeRestartsInstancesWithoutAFailedRequest(t *testing.T) {
+	sup, file, url := reloadApp(t)
+	before := pids(sup)
+	var ok, failed atomic.Int64
+	var mu sync.Mutex
+	var failures []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if code, body := fetch(url + "/"); code == 200 {
+					ok.Add(1)
+				} else {
+					failed.Add(1)
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%d %s", code, body))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	writeFile(t, file, appYAML("custom", "bonjour", ""))
+	waitFor(t, "the new greeting", 60*time.Second, func() bool {
+		_, body := fetch(url + "/")
+		return strings.HasPrefix(body, "bonjour ")
+	})
+	time.Sleep(200 * time.Millisecond) // traffic after the switch, too
+	close(stop)
+	wg.Wait()
+	if failed.Load() > 0 || ok.Load() < 20 {
+		t.Errorf("%d requests failed, %d succeeded during the edit; failures: %q", failed.Load(), ok.Load(), failures)
+	}
+	waitForLog(t, sup, `(?m)^app\.yaml: env_variables changed; restarting the instances$`)
+	if after := pids(sup); fmt.Sprint(after) == fmt.Sprint(before) {
+		t.Errorf("instances not restarted: pids %v before and after", before)
+	}
+}
+
+// TestHandlersChangeAppliesToTheNextRequestWithoutRestart adds a static
+// file handler and a `login: admin` URL: both apply to the next requests
+// and the instance keeps its process.
+func TestHandlersChangeAppliesToTheNextRequestWithoutRestart(t *testing.T) {
+	sup, file, url := reloadApp(t)
+	before := pids(sup)
+	if code, body := fetch(url + "/hello"); code != 200 || !strings.HasPrefix(body, "hello ") {
+		t.Fatalf("before the edit /hello = %d %q, want the app", code, body)
+	}
+	writeFile(t, file, appYAML("custom", "hello", `handlers:
+- url: /hello
+  static_files: hello.txt
+  upload: hello\.txt
+- url: /admin/.*
+  login: admin
+  script: auto
+`))
+	waitFor(t, "the static file", 30*time.Second, func() bool {
+		code, body := fetch(url + "/hello")
+		return code == 200 && body == "static hello"
+	})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(url + "/admin/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "/_ah/login") {
+		t.Errorf("/admin/x without login = %d to %q, want a redirect to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	waitForLog(t, sup, `(?m)^app\.yaml: handlers changed; in force from the next request$`)
+	if after := pids(sup); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a handlers change restarted the instances: pids %v, then %v", before, after)
+	}
+}
+
+// TestInvalidEditKeepsTheConfigurationInForce saves an app.yaml with a bad
+// regexp: its position is logged once, the service keeps serving with the
+// previous configuration; a fix applies.
+func TestInvalidEditKeepsTheConfigurationInForce(t *testing.T) {
+	sup, file, url := reloadApp(t)
+	bad := "handlers:\n- url: /(unclosed\n  script: auto\n"
+	writeFile(t, file, appYAML("custom", "bonjour", bad))
+	errLine := `(?m)^\S*app\.yaml:8:8: invalid url regexp .*$`
+	waitForLog(t, sup, errLine)
+	waitForLog(t, sup, `(?m)^the configuration is not valid: the previous configuration stays in force$`)
+	// The same mistake again, and another: only the new one is logged.
+	writeFile(t, file, appYAML("custom", "bonjour", bad+"default_expiration: 10x\n"))
+	waitForLog(t, sup, `(?m)^\S*app\.yaml:10:21: invalid duration`)
+	if n := len(regexp.MustCompile(errLine).FindAllString(readLog(sup, "default", ""), -1)); n != 1 {
+		t.Errorf("the bad regexp was logged %d times, want once:\n%s", n, readLog(sup, "default", ""))
+	}
+	if _, body := fetch(url + "/"); !strings.HasPrefix(body, "hello ") {
+		t.Errorf("with an invalid app.yaml the app answers %q, want the previous configuration's", body)
+	}
+	writeFile(t, file, appYAML("custom", "bonjour", ""))
+	waitFor(t, "the fixed configuration", 60*time.Second, func() bool {
+		_, body := fetch(url + "/")
+		return strings.HasPrefix(body, "bonjour ")
+	})
+}
+
+// TestRuntimeChangeNeedsARestartOfAppdeck changes the runtime: it is
+// logged, once, as needing appdeck restarted, the service runs on, and
+// the other changes of later edits still apply.
+func TestRuntimeChangeNeedsARestartOfAppdeck(t *testing.T) {
+	sup, file, url := reloadApp(t)
+	before := pids(sup)
+	writeFile(t, file, appYAML("python312", "hello", ""))
+	waitForLog(t, sup, `(?m)^app\.yaml: runtime changed "custom" → "python312": restart appdeck to apply it$`)
+	if code, body := fetch(url + "/"); code != 200 || !strings.HasPrefix(body, "hello ") {
+		t.Errorf("after a runtime change the app answers %d %q", code, body)
+	}
+	if got := serviceInfo(sup, "default").Runtime; got != "custom" {
+		t.Errorf("runtime in force %q, want custom", got)
+	}
+	if after := pids(sup); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a runtime change alone restarted the instances: pids %v, then %v", before, after)
+	}
+	// The other changes of an edit apply; the runtime line is not repeated.
+	writeFile(t, file, appYAML("python312", "salut", ""))
+	waitFor(t, "the new greeting", 60*time.Second, func() bool {
+		_, body := fetch(url + "/")
+		return strings.HasPrefix(body, "salut ")
+	})
+	if n := strings.Count(readLog(sup, "default", ""), "runtime changed"); n != 1 {
+		t.Errorf("the runtime change was logged %d times, want once:\n%s", n, readLog(sup, "default", ""))
+	}
+}
+
+// TestDispatchChangeAppliesLive edits the dispatch.yaml of an app
+// directory, which no service's watcher sees: a new rule routes the next
+// requests, and a rule naming an unknown service is logged with its
+// position and changes nothing.
+func TestDispatchChangeAppliesLive(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"default", "api"} {
+		dir := filepath.Join(root, name)
+		mustMkdir(t, dir)
+		writeFile(t, filepath.Join(dir, "app.py"), envApp)
+		writeFile(t, filepath.Join(dir, "app.yaml"), "service: "+name+"\n"+appYAML("custom", name, ""))
+	}
+	dispatch := filepath.Join(root, "dispatch.yaml")
+	writeFile(t, dispatch, "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
+	sup, url := serveReloading(t, root)
+	greeting := func(path string) string {
+		_, body := fetch(url + path)
+		g, _, _ := strings.Cut(body, " ")
+		return g
+	}
+	waitFor(t, "the api service", 60*time.Second, func() bool { return greeting("/api/x") == "api" })
+	if g := greeting("/v2/x"); g != "default" {
+		t.Fatalf("/v2/x went to %q before the edit", g)
+	}
+	writeFile(t, dispatch, "dispatch:\n- url: \"*/api/*\"\n  service: api\n- url: \"*/v2/*\"\n  service: api\n")
+	waitFor(t, "the new rule", 30*time.Second, func() bool { return greeting("/v2/x") == "api" })
+	waitForLog(t, sup, `(?m)^dispatch\.yaml changed: its rules apply from the next request$`)
+
+	writeFile(t, dispatch, "dispatch:\n- url: \"*/v3/*\"\n  service: nosuch\n")
+	waitForLog(t, sup, `(?m)^\S*dispatch\.yaml:3:12: .*nosuch`)
+	waitForLog(t, sup, `(?m)^the configuration is not valid: the previous configuration stays in force$`)
+	if g := greeting("/v2/x"); g != "api" {
+		t.Errorf("with an invalid dispatch.yaml /v2/x went to %q, want the rules in force", g)
+	}
+}
+
+// TestSameIgnoresPositions: a value read again after an edit elsewhere in
+// the file has other positions and other compiled patterns, and is the
+// same value.
+func TestSameIgnoresPositions(t *testing.T) {
+	handler := func(line int, url string) *config.Handler {
+		return &config.Handler{Pos: config.Pos{File: "app.yaml", Line: line, Col: 3}, URL: url,
+			Regexp: regexp.MustCompile("^(?:" + url + ")$"), Script: "auto", Login: config.LoginAdmin}
+	}
+	a := []*config.Handler{handler(7, "/admin/.*")}
+	if !same(a, []*config.Handler{handler(9, "/admin/.*")}) {
+		t.Error("the same handler on another line is a change")
+	}
+	if same(a, []*config.Handler{handler(7, "/admin/x")}) {
+		t.Error("another url is no change")
+	}
+	if same(a, []*config.Handler{handler(7, "/admin/.*"), handler(9, "/x")}) {
+		t.Error("a handler more is no change")
+	}
+	yes := true
+	if same((*bool)(nil), &yes) || !same([]config.EnvVar{{Name: "A", Value: "1", Pos: config.Pos{Line: 3}}}, []config.EnvVar{{Name: "A", Value: "1"}}) {
+		t.Error("same compares pointers or env_variables wrongly")
+	}
+}
