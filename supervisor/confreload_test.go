@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,42 +127,15 @@ func waitForLog(t *testing.T, sup *Supervisor, re string) {
 func TestEnvVariablesChangeRestartsInstancesWithoutAFailedRequest(t *testing.T) {
 	sup, file, url := reloadApp(t)
 	before := pids(sup)
-	var ok, failed atomic.Int64
-	var mu sync.Mutex
-	var failures []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if code, body := fetch(url + "/"); code == 200 {
-					ok.Add(1)
-				} else {
-					failed.Add(1)
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%d %s", code, body))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
+	stop := traffic(url+"/", 4)
 	writeFile(t, file, appYAML("custom", "bonjour", ""))
 	waitFor(t, "the new greeting", 60*time.Second, func() bool {
 		_, body := fetch(url + "/")
 		return strings.HasPrefix(body, "bonjour ")
 	})
 	time.Sleep(200 * time.Millisecond) // traffic after the switch, too
-	close(stop)
-	wg.Wait()
-	if failed.Load() > 0 || ok.Load() < 20 {
-		t.Errorf("%d requests failed, %d succeeded during the edit; failures: %q", failed.Load(), ok.Load(), failures)
+	if ok, failures := stop(); len(failures) > 0 || ok < 20 {
+		t.Errorf("%d requests succeeded during the edit; failures: %q", ok, failures)
 	}
 	waitForLog(t, sup, `(?m)^app\.yaml: env_variables changed; restarting the instances$`)
 	if after := pids(sup); fmt.Sprint(after) == fmt.Sprint(before) {

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,4 +249,45 @@ func newSupervisor(t *testing.T, opts Options, svcs ...*config.Service) *Supervi
 	sup.Start()
 	t.Cleanup(sup.Stop)
 	return sup
+}
+
+// traffic sends requests to url from clients goroutines, one after
+// another, until the returned stop is called; stop returns how many
+// succeeded (200) and the first failures.
+func traffic(url string, clients int) (stop func() (ok int64, failures []string)) {
+	var good, bad atomic.Int64
+	var mu sync.Mutex
+	var first []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				code, body := fetch(url)
+				if code == 200 {
+					good.Add(1)
+					continue
+				}
+				bad.Add(1)
+				mu.Lock()
+				if len(first) < 5 {
+					first = append(first, fmt.Sprintf("%d %s", code, body))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	return func() (int64, []string) {
+		close(done)
+		wg.Wait()
+		if n := bad.Load(); n > int64(len(first)) {
+			first = append(first, fmt.Sprintf("… %d failures in all", n))
+		}
+		return good.Load(), first
+	}
 }

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -242,45 +240,16 @@ func TestEditsOfAGoServiceFailNoRequest(t *testing.T) {
 	}
 	ev := record(t, sup)
 
-	var ok, failed atomic.Int64
-	var mu sync.Mutex
-	var failures []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				code, body := fetch(url + "/")
-				if code == 200 {
-					ok.Add(1)
-					continue
-				}
-				failed.Add(1)
-				mu.Lock()
-				if len(failures) < 5 {
-					failures = append(failures, fmt.Sprintf("%d %s", code, body))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	stop := traffic(url+"/", 4)
 	for v := 1; v <= 5; v++ {
 		want := fmt.Sprintf("version %d", v)
 		writeFile(t, main, goApp(want))
 		waitForBody(t, url, want, 90*time.Second)
 	}
-	close(stop)
-	wg.Wait()
-	t.Logf("%d requests succeeded, %d failed during five edits", ok.Load(), failed.Load())
-	if failed.Load() > 0 || ok.Load() < 50 {
-		t.Errorf("%d requests failed, %d succeeded during five edits; first failures: %q", failed.Load(), ok.Load(), failures)
+	ok, failures := stop()
+	t.Logf("%d requests succeeded during five edits", ok)
+	if len(failures) > 0 || ok < 50 {
+		t.Errorf("%d requests succeeded during five edits; failures: %q", ok, failures)
 	}
 	// Rolling: the instances never left rotation.
 	for _, e := range ev.matching(func(e Event) bool { return e.Kind == StateChanged && ids[e.Instance] && e.State != Ready }) {
