@@ -510,22 +510,24 @@ func (in *Instance) stopProcess(g *generation, k cmdKind, reason string, tell bo
 	in.setState(Stopped, final)
 }
 
-// drain waits for g's requests to finish, sends /_ah/stop to manual and
-// basic scaling instances when tell is set — both within the grace
-// period — and ends the process.
+// drain waits for g's requests to finish (within the grace period), sends
+// /_ah/stop to manual and basic scaling instances when tell is set (within
+// stopPeriod), and ends the process.
 func (in *Instance) drain(g *generation, tell bool) {
 	grace := in.svc.sup.opts.Grace
-	deadline := time.Now().Add(grace)
 	in.svc.waitIdle(g, grace)
 	if tell && in.svc.sendsStop() && !g.proc.exited() {
-		if left := time.Until(deadline); left <= 0 {
-			in.Logs.Add(System, fmt.Sprintf("no GET %s: the requests in flight took the grace period (--grace %s)", pathStop, grace))
-		} else if err := in.lifecycleRequest(context.Background(), g.port, pathStop, left); err != nil {
+		if err := in.lifecycleRequest(context.Background(), g.port, pathStop, stopPeriod); err != nil {
 			in.Logs.Add(System, err.Error())
 		}
 	}
 	g.proc.stop(grace)
 }
+
+// stopPeriod is how long GET /_ah/stop may take, apart from --grace:
+// App Engine's shutdown period, which apps that flush their work in
+// /_ah/stop count on (dev_appserver.py waits as long).
+const stopPeriod = 30 * time.Second
 
 // adopt makes g the instance's process, starting.
 func (in *Instance) adopt(g *generation, reason string) {

@@ -456,6 +456,27 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `
 
+// TestStopWaitsForASlowStopHandler: /_ah/stop gets App Engine's shutdown
+// period, not only --grace, so an app that flushes its work there for
+// longer than --grace finishes it.
+func TestStopWaitsForASlowStopHandler(t *testing.T) {
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.py"), stopApp)
+	reqlog := filepath.Join(dir, "requests.log")
+	// STOPS 2 with one instance: /_ah/stop answers after its 4 s wait.
+	env := []config.EnvVar{{Name: "REQLOG", Value: reqlog}, {Name: "STOPS", Value: "2"}}
+	sup := newSupervisor(t, Options{Grace: time.Second},
+		&config.Service{Name: "man", Dir: dir, Entrypoint: "exec python3 -u app.py", Env: env, Scaling: manual(1)})
+	waitFor(t, "man/0 ready", 20*time.Second, stateIs(sup, "man", "0", Ready))
+	if err := sup.StopInstance("man", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, reqlog); !strings.Contains(got, "man/0 answered /_ah/stop with 1 in\n") {
+		t.Errorf("the slow /_ah/stop was cut off by --grace 1s; requests:\n%s", got)
+	}
+}
+
 // TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce stops appdeck
 // with two manual-scaling instances and a basic-scaling one running: each
 // gets GET /_ah/stop, all at once, as `appdeck ctl stop` would send it.
