@@ -210,3 +210,66 @@ func TestValidateListsEveryProblemAndExits2(t *testing.T) {
 		t.Errorf("valid demo: %v\n%s", err, out)
 	}
 }
+
+// slowApp answers /slow after 1.5 s, saying on stdout when it began.
+const slowApp = `import http.server, os, time
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path == "/slow":
+            print("slow request began", flush=True)
+            time.sleep(1.5)
+        self.send_response(200)
+        self.send_header("Content-Length", "4")
+        self.end_headers()
+        self.wfile.write(b"done")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// TestSIGTERMLetsRequestsInFlightFinish: appdeck's own shutdown closes
+// its ports at once but lets a request in flight finish, within --grace.
+func TestSIGTERMLetsRequestsInFlightFinish(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: python3 -u app.py\n")
+	writeFile(t, filepath.Join(dir, "app.py"), slowApp)
+	port := freePorts(t, 1)
+	marker := strconv.FormatUint(rand.Uint64(), 36)
+	cmd := appdeckCmd(t, marker, "--headless", "--port", strconv.Itoa(port), "--admin-port", "0", "--grace", "5s", dir)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitBody(t, url, "done", 60*time.Second)
+
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		code, body, err := getBody(url + "slow")
+		got <- answer{code, body, err}
+	}()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "slow request began"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow request never reached the app; output:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a := <-got
+	if a.err != nil || a.code != 200 || a.body != "done" {
+		t.Errorf("the request in flight at SIGTERM got %d %q %v, want 200 done; output:\n%s", a.code, a.body, a.err, out.String())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("appdeck exited with %v; output:\n%s", err, out.String())
+	}
+}

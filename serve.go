@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -162,11 +163,15 @@ func serveApp(o options, app *config.App, st admin.State, reload func() (*config
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// Requests in flight get --grace to finish, as instances do; the
+		// ports close at once.
+		ctx, cancel := context.WithTimeout(context.Background(), o.grace)
 		defer cancel()
+		var wg sync.WaitGroup
 		for _, s := range servers {
-			_ = s.Shutdown(ctx)
+			wg.Go(func() { _ = s.Shutdown(ctx) })
 		}
+		wg.Wait()
 		sup.Stop()
 		router.Close()
 	}()
