@@ -19,8 +19,10 @@ import (
 type handover struct {
 	how      runtimes.Handover
 	assigned int // the port in $PORT
-	// port is where the instance serves; wait sets it before returning.
+	// port is where the instance serves, addr the host:port that
+	// accepted; wait sets them before returning.
 	port int
+	addr string
 	file string     // the port file, for HandoverFile
 	logs *LogBuffer // the instance's log, for HandoverStdout
 	from uint64     // the first log line of this process
@@ -71,7 +73,9 @@ func (h *handover) wait(ctx context.Context, p *process, timeout time.Duration) 
 		}
 		h.port = port
 	}
-	return waitReady(ctx, p, instanceHost, h.port, time.Until(deadline))
+	addr, err := waitReady(ctx, p, h.port, time.Until(deadline))
+	h.addr = addr
+	return err
 }
 
 // reported polls for the port the process reports, fast at first like

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,8 +20,14 @@ const (
 	healthyAfter = time.Minute
 )
 
-// instanceHost is where instances listen and where appdeck reaches them.
+// instanceHost is where appdeck finds instances their ports, and where it
+// reaches them unless they listen on IPv6 loopback only (loopbackHosts).
 const instanceHost = "127.0.0.1"
+
+// loopbackHosts are where appdeck looks for an instance, in order: an
+// app that listens on "localhost" may get ::1 alone (Node.js 17 and
+// later, where the resolver puts ::1 first).
+var loopbackHosts = []string{instanceHost, "::1"}
 
 // Instance is one instance of a service. Its lifecycle is owned by one
 // goroutine (run), the only one that changes its state; others talk to it
@@ -61,6 +66,7 @@ type generation struct {
 	proc      *process
 	ho        *handover // how the process tells its port
 	port      int       // guarded by svc.mu once the process runs
+	addr      string    // host:port where it serves, set with port
 	startedAt time.Time
 	// Guarded by svc.mu.
 	fwd      *proxy.Forwarder // set once the process is ready
@@ -298,7 +304,7 @@ func (in *Instance) launch() (*generation, error) {
 // given, or the one it reported (port file or stdout handover).
 func (in *Instance) settlePort(g *generation) {
 	in.svc.mu.Lock()
-	g.port = g.ho.port
+	g.port, g.addr = g.ho.port, g.ho.addr
 	in.svc.mu.Unlock()
 }
 
@@ -330,7 +336,7 @@ func (in *Instance) becomeReady(ctx context.Context, g *generation, warm bool) e
 	if path == "" {
 		return nil
 	}
-	err := in.lifecycleRequest(ctx, g.ho.port, path, max(timeout-time.Since(start), time.Second))
+	err := in.lifecycleRequest(ctx, g.ho.addr, path, max(timeout-time.Since(start), time.Second))
 	if err != nil && g.proc.exited() {
 		return fmt.Errorf("exited during GET %s: %s", path, exitReason(g.proc.err))
 	}
@@ -516,8 +522,9 @@ func (in *Instance) stopProcess(g *generation, k cmdKind, reason string, tell bo
 func (in *Instance) drain(g *generation, tell bool) {
 	grace := in.svc.sup.opts.Grace
 	in.svc.waitIdle(g, grace)
-	if tell && in.svc.sendsStop() && !g.proc.exited() {
-		if err := in.lifecycleRequest(context.Background(), g.port, pathStop, stopPeriod); err != nil {
+	// A process that never got ready (no addr) has no one to tell.
+	if tell && in.svc.sendsStop() && g.addr != "" && !g.proc.exited() {
+		if err := in.lifecycleRequest(context.Background(), g.addr, pathStop, stopPeriod); err != nil {
 			in.Logs.Add(System, err.Error())
 		}
 	}
@@ -539,8 +546,7 @@ func (in *Instance) adopt(g *generation, reason string) {
 
 // setReady puts g in rotation as the instance's process.
 func (in *Instance) setReady(g *generation, reason string) {
-	addr := net.JoinHostPort(instanceHost, strconv.Itoa(g.port))
-	fwd := proxy.NewForwarder(addr, in.svc.conf().Capacity(), func() string { return in.explain(g) })
+	fwd := proxy.NewForwarder(g.addr, in.svc.conf().Capacity(), func() string { return in.explain(g) })
 	// Whichever way the process ends (crash, stop, kill, or replaced and
 	// drained), the connections kept alive to it go with it.
 	in.background(func() {

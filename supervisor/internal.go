@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -33,11 +31,10 @@ var internalClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// internalRequest sends GET path to the instance on port as App Engine
+// internalRequest sends GET path to the instance at addr as App Engine
 // does: from 0.1.0.3, as an administrator. Any status counts as an answer,
 // as in App Engine, which lets apps without such a handler answer 404.
-func internalRequest(ctx context.Context, port int, path string) (int, error) {
-	addr := net.JoinHostPort(instanceHost, strconv.Itoa(port))
+func internalRequest(ctx context.Context, addr string, path string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return 0, err
@@ -60,11 +57,11 @@ func internalRequest(ctx context.Context, port int, path string) (int, error) {
 }
 
 // lifecycleRequest sends path and notes the answer in the instance's log.
-func (in *Instance) lifecycleRequest(ctx context.Context, port int, path string, timeout time.Duration) error {
+func (in *Instance) lifecycleRequest(ctx context.Context, addr string, path string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	code, err := internalRequest(ctx, port, path)
+	code, err := internalRequest(ctx, addr, path)
 	if err != nil {
 		return fmt.Errorf("GET %s failed: %w", path, err)
 	}

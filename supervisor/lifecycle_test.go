@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -508,5 +509,42 @@ func TestShutdownSendsStopToEveryManualAndBasicInstanceAtOnce(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("requests:\n%s", got)
+	}
+}
+
+// v6App listens on IPv6 loopback only, as an app that listens on
+// "localhost" may where the resolver puts ::1 first, and logs each path.
+const v6App = `import http.server, os, socket
+class S(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        print("got " + self.path, flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"v6")
+    def log_message(self, *a):
+        pass
+S(("::1", int(os.environ["PORT"])), H).serve_forever()
+`
+
+// TestAnAppOnIPv6LoopbackOnly: an instance listening on [::1]:$PORT alone
+// becomes ready, gets /_ah/start and /_ah/stop, and serves requests.
+func TestAnAppOnIPv6LoopbackOnly(t *testing.T) {
+	requireTools(t, "python3")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.py"), v6App)
+	sup := newSupervisor(t, Options{}, &config.Service{Name: "v6", Dir: dir, Entrypoint: "exec python3 -u app.py", Scaling: manual(1)})
+	waitFor(t, "v6/0 ready", 20*time.Second, stateIs(sup, "v6", "0", Ready))
+	if code, body := fetch(front(t, sup, "v6") + "/hi"); code != 200 || body != "v6" {
+		t.Fatalf("request through the front: %d %q", code, body)
+	}
+	if err := sup.StopInstance("v6", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readLog(sup, "v6", "0"); !regexp.MustCompile(`(?s)got /_ah/start.*got /hi.*got /_ah/stop`).MatchString(got) {
+		t.Errorf("want /_ah/start, /hi and /_ah/stop in the log:\n%s", got)
 	}
 }

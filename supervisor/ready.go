@@ -28,30 +28,33 @@ func readyPoll(elapsed, last time.Duration) time.Duration {
 	return min(last*3/2, readyMaxPoll)
 }
 
-// waitReady waits until something accepts TCP connections on port, the
-// process exits, ctx ends or the timeout passes, whichever comes first.
-func waitReady(ctx context.Context, p *process, host string, port int, timeout time.Duration) error {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
+// waitReady waits until something accepts TCP connections on port on a
+// loopback address, the process exits, ctx ends or the timeout passes,
+// whichever comes first. It returns the host:port that accepted.
+func waitReady(ctx context.Context, p *process, port int, timeout time.Duration) (string, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	d := net.Dialer{Timeout: time.Second}
 	start := time.Now()
 	for wait := readyFastPoll; ; wait = readyPoll(time.Since(start), wait) {
-		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
-			c.Close()
-			return nil
+		for _, host := range loopbackHosts {
+			addr := net.JoinHostPort(host, strconv.Itoa(port))
+			if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+				c.Close()
+				return addr, nil
+			}
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-p.done:
 			t.Stop()
-			return fmt.Errorf("exited before listening on port %d: %s", port, exitReason(p.err))
+			return "", fmt.Errorf("exited before listening on port %d: %s", port, exitReason(p.err))
 		case <-deadline.C:
 			t.Stop()
-			return fmt.Errorf("nothing listened on port %d within %s; the app must serve HTTP on $PORT", port, timeout)
+			return "", fmt.Errorf("nothing listened on port %d within %s; the app must serve HTTP on $PORT", port, timeout)
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return "", ctx.Err()
 		case <-t.C:
 		}
 	}
