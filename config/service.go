@@ -200,6 +200,13 @@ func (sp *serviceParser) entrypoint(e entry) {
 	if !strings.HasPrefix(ep, "exec ") {
 		ep = "exec " + ep
 	}
+	// dev_appserver.py also filled these in, for its API server, which
+	// appdeck does not run: say so rather than pass the braces on.
+	for _, api := range []string{"{api_port}", "{api_host}"} {
+		if strings.Contains(ep, api) {
+			sp.warnf(e.v, "%s stays as it is: appdeck runs no API server for the bundled services; use the Cloud emulators and client libraries", api)
+		}
+	}
 	sp.s.Entrypoint, sp.s.EntrypointPos = ep, sp.pos(e.v)
 }
 

@@ -332,6 +332,21 @@ func TestReservedEnvVariablesWarn(t *testing.T) {
 	}
 }
 
+// dev_appserver.py's {api_port} and {api_host} in an entrypoint are
+// warned about: appdeck has no API server to put there.
+func TestAPIServerPlaceholdersWarn(t *testing.T) {
+	data := "runtime: go122\nentrypoint: ./server --port {port} --api {api_host}:{api_port}\n"
+	s, diags := ParseService("app.yaml", []byte(data), testOptions)
+	const why = " stays as it is: appdeck runs no API server for the bundled services; use the Cloud emulators and client libraries"
+	checkLines(t, diags, []string{
+		"app.yaml:2:13: warning: {api_port}" + why,
+		"app.yaml:2:13: warning: {api_host}" + why,
+	})
+	if s == nil || s.Entrypoint != "exec ./server --port {port} --api {api_host}:{api_port}" {
+		t.Errorf("entrypoint %+v", s)
+	}
+}
+
 // TestParseServiceMany checks that one file with many problems gets every
 // one of them, in file order.
 func TestParseServiceMany(t *testing.T) {
