@@ -184,6 +184,7 @@ var eventKinds = map[supervisor.EventKind]string{
 	supervisor.BuildSucceeded:   "build-succeeded",
 	supervisor.BuildFailedEvent: "build-failed",
 	supervisor.Notice:           "notice",
+	supervisor.ConfigProblem:    "config-problem",
 }
 
 func eventOf(e supervisor.Event) Event {

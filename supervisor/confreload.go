@@ -124,7 +124,7 @@ func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
 	}
 	if s.opts.Apply != nil {
 		if err := s.opts.Apply(next); err != nil {
-			from.Logs.Add(System, "configuration not applied: "+err.Error()+"; the previous configuration stays in force")
+			from.configProblem("configuration not applied: " + err.Error() + "; the previous configuration stays in force")
 			return
 		}
 	}
@@ -151,7 +151,7 @@ func (s *Supervisor) configInvalid(from *Service, err error) {
 	if !errors.As(err, &ds) {
 		ds = config.Diagnostics{{Msg: err.Error()}}
 	}
-	told := map[*Service]bool{}
+	told := map[*Service][]string{}
 	for _, d := range ds {
 		if d.Warning || c.logged[d.String()] {
 			continue
@@ -159,13 +159,26 @@ func (s *Supervisor) configInvalid(from *Service, err error) {
 		c.logged[d.String()] = true
 		svc := s.serviceOfFile(d.Pos.File, from)
 		svc.Logs.Add(System, d.String())
-		told[svc] = true
+		told[svc] = append(told[svc], d.String())
 	}
 	for _, svc := range s.services {
-		if told[svc] {
+		if problems := told[svc]; len(problems) > 0 {
 			svc.Logs.Add(System, "the configuration is not valid: the previous configuration stays in force")
+			first := problems[0]
+			if len(problems) > 1 {
+				first += fmt.Sprintf(" (and %d more in the service's log)", len(problems)-1)
+			}
+			svc.sup.events.publish(Event{Kind: ConfigProblem, Service: svc.Name,
+				Reason: first + "; the previous configuration stays in force"})
 		}
 	}
+}
+
+// configProblem logs msg, a change that did not take, and publishes it
+// for the dashboard to show at once.
+func (svc *Service) configProblem(msg string) {
+	svc.Logs.Add(System, msg)
+	svc.sup.events.publish(Event{Kind: ConfigProblem, Service: svc.Name, Reason: msg})
 }
 
 // serviceOfFile returns the service whose app.yaml file is, or dflt.
@@ -206,7 +219,7 @@ func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Se
 	}
 	for _, svc := range s.services {
 		if byFile[svc.conf().File] == nil || len(app.Services) != len(s.services) {
-			from.Logs.Add(System, "the app's set of services changed: restart appdeck to apply it; the previous configuration stays in force")
+			from.configProblem("the app's set of services changed: restart appdeck to apply it; the previous configuration stays in force")
 			return nil, nil, false
 		}
 	}
@@ -228,7 +241,7 @@ func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Se
 			f.keep(&merged, old)
 			msg := fmt.Sprintf("%s: %s changed %q → %q: restart appdeck to apply it", file, f.key, was, now)
 			if s.conf.pending[key] != msg {
-				svc.Logs.Add(System, msg)
+				svc.configProblem(msg)
 				s.conf.pending[key] = msg
 			}
 		}

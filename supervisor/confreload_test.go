@@ -184,11 +184,19 @@ func TestHandlersChangeAppliesToTheNextRequestWithoutRestart(t *testing.T) {
 // previous configuration; a fix applies.
 func TestInvalidEditKeepsTheConfigurationInForce(t *testing.T) {
 	sup, file, url := reloadApp(t)
+	ev := record(t, sup)
 	bad := "handlers:\n- url: /(unclosed\n  script: auto\n"
 	writeFile(t, file, appYAML("custom", "bonjour", bad))
 	errLine := `(?m)^\S*app\.yaml:8:8: invalid url regexp .*$`
 	waitForLog(t, sup, errLine)
 	waitForLog(t, sup, `(?m)^the configuration is not valid: the previous configuration stays in force$`)
+	// The dashboard hears of it at once, with the position.
+	waitFor(t, "a config-problem event", 10*time.Second, func() bool {
+		return len(ev.matching(func(e Event) bool {
+			return e.Kind == ConfigProblem && e.Service == "default" &&
+				regexp.MustCompile(`app\.yaml:8:8: invalid url regexp .*; the previous configuration stays in force$`).MatchString(e.Reason)
+		})) == 1
+	})
 	// The same mistake again, and another: only the new one is logged.
 	writeFile(t, file, appYAML("custom", "bonjour", bad+"default_expiration: 10x\n"))
 	waitForLog(t, sup, `(?m)^\S*app\.yaml:10:21: invalid duration`)

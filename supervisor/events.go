@@ -20,6 +20,9 @@ const (
 	// says why.
 	Scaling
 	Changed // files of the service changed: Event.Reason lists them
+	// ConfigProblem: a configuration change did not take (not valid, or
+	// it needs appdeck restarted); Event.Reason says what and where.
+	ConfigProblem
 )
 
 // Event is something that happened. Events are for reacting quickly; the

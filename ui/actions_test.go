@@ -214,6 +214,17 @@ func TestMouseClickSelectsAndWheelScrolls(t *testing.T) {
 	}
 }
 
+// A configuration change that did not take is flashed as an error: the
+// service's log, where it is written, may not be the one on screen.
+func TestConfigProblemsFlash(t *testing.T) {
+	m := newModel(t, newFakeSup(), 120, 40)
+	const why = "app.yaml:9:8: invalid url regexp `/(.*`: missing closing ); the previous configuration stays in force"
+	m = send(t, m, eventMsg(supervisor.Event{Kind: supervisor.ConfigProblem, Service: "default", Reason: why}))
+	if m.status.Flashing() != why || !m.status.IsErr() {
+		t.Errorf("flash %q (error %v), want %q", m.status.Flashing(), m.status.IsErr(), why)
+	}
+}
+
 func TestEventsRefreshAtOnceAndFlashCrashes(t *testing.T) {
 	f := newFakeSup()
 	m := newModel(t, f, 120, 40)

@@ -227,6 +227,8 @@ func (m *Model) noteEvent(e supervisor.Event) {
 		m.status.Flash("build of "+e.Service+" failed: the build panel shows why", true)
 	case e.Kind == supervisor.StateChanged && e.State == supervisor.Crashed:
 		m.status.Flash(e.Service+"/"+e.Instance+" crashed: "+e.Reason, true)
+	case e.Kind == supervisor.ConfigProblem:
+		m.status.Flash(e.Reason, true)
 	}
 }
 
