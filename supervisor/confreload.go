@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,11 +93,33 @@ func showScaling(c *config.Service) string {
 // handlers and the like in the front at once, what the instances'
 // command or environment depend on by a rolling restart. An invalid
 // configuration is logged and changes nothing; a change that needs
-// appdeck restarted is logged and the value in force kept.
-func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
+// appdeck restarted is logged and the value in force kept. It reports
+// whether from's instances were restarted (built again and replaced), so
+// that its reload loop does not do it a second time for the same edit.
+func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) (restarted bool) {
+	// The builds and rolling restarts run after the lock: they take
+	// seconds, and other services' reloads wait for the lock.
+	for _, r := range s.swapConfig(from) {
+		r.svc.restartFor(ctx, r.why)
+		restarted = restarted || r.svc == from
+	}
+	return restarted
+}
+
+// restart is a service whose instances must restart for a new
+// configuration, and why.
+type restart struct {
+	svc *Service
+	why string
+}
+
+// swapConfig loads the app again and puts in force what can be without
+// restarting instances; it returns the services whose instances must
+// restart.
+func (s *Supervisor) swapConfig(from *Service) []restart {
 	if s.opts.Load == nil {
 		from.Logs.Add(System, "configuration changed: restart appdeck to apply it")
-		return
+		return nil
 	}
 	c := &s.conf
 	c.mu.Lock()
@@ -106,7 +127,7 @@ func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
 	app, err := s.opts.Load()
 	if err != nil {
 		s.configInvalid(from, err)
-		return
+		return nil
 	}
 	clear(c.logged)
 	for _, w := range app.Warnings {
@@ -117,15 +138,15 @@ func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
 	}
 	next, changes, ok := s.merge(app, from)
 	if !ok {
-		return
+		return nil
 	}
 	if len(changes) == 0 && same(c.app.Dispatch, next.Dispatch) {
-		return
+		return nil
 	}
 	if s.opts.Apply != nil {
 		if err := s.opts.Apply(next); err != nil {
 			from.configProblem("configuration not applied: " + err.Error() + "; the previous configuration stays in force")
-			return
+			return nil
 		}
 	}
 	if d := next.Dispatch; !same(c.app.Dispatch, d) {
@@ -136,11 +157,13 @@ func (s *Supervisor) reloadConfig(ctx context.Context, from *Service) {
 		s.dispatchService().Logs.Add(System, msg)
 	}
 	c.app = next
-	for _, svc := range s.services {
-		if ch, ok := changes[svc]; ok {
-			svc.reconfigure(ctx, next.Services[slices.Index(s.services, svc)], ch)
+	var restarts []restart
+	for i, svc := range s.services {
+		if ch, ok := changes[svc]; ok && svc.reconfigure(next.Services[i], ch) {
+			restarts = append(restarts, restart{svc, "configuration changed: " + strings.Join(ch.keys, ", ")})
 		}
 	}
+	return restarts
 }
 
 // configInvalid logs each problem of a configuration that does not load,
@@ -263,23 +286,28 @@ func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Se
 	return &next, changes, true
 }
 
-// reconfigure puts cfg in force for svc: the front already serves it;
-// the instances restart, rolling, when ch says their command or
-// environment changed, after a build if the runtime needs one.
-func (svc *Service) reconfigure(ctx context.Context, cfg *config.Service, ch serviceChange) {
+// reconfigure puts cfg in force for svc (the front already serves it)
+// and says whether the instances must restart: ch changed their command
+// or environment.
+func (svc *Service) reconfigure(cfg *config.Service, ch serviceChange) bool {
 	what := svc.describe([]string{cfg.File}) + ": " + strings.Join(ch.keys, ", ") + " changed"
 	svc.sup.events.publish(Event{Kind: Changed, Service: svc.Name, Reason: what})
+	svc.cfg.Store(cfg)
 	if !ch.restart {
-		svc.cfg.Store(cfg)
 		svc.Logs.Add(System, what+"; in force from the next request")
-		return
+		return false
 	}
 	svc.Logs.Add(System, what+"; restarting the instances")
+	return true
+}
+
+// restartFor builds the service again, if its runtime needs it, and
+// replaces its instances, rolling, for the reason why.
+func (svc *Service) restartFor(ctx context.Context, why string) {
 	svc.scaleMu.Lock()
 	defer svc.scaleMu.Unlock()
-	svc.cfg.Store(cfg)
 	svc.build(ctx, false)
-	if err := svc.replaceAll("configuration changed: " + strings.Join(ch.keys, ", ")); err != nil && ctx.Err() == nil {
+	if err := svc.replaceAll(why); err != nil && ctx.Err() == nil {
 		svc.Logs.Add(System, "restart after the change: "+err.Error())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -298,5 +299,69 @@ func TestSameIgnoresPositions(t *testing.T) {
 	yes := true
 	if same((*bool)(nil), &yes) || !same([]config.EnvVar{{Name: "A", Value: "1", Pos: config.Pos{Line: 3}}}, []config.EnvVar{{Name: "A", Value: "1"}}) {
 		t.Error("same compares pointers or env_variables wrongly")
+	}
+}
+
+// mainApp serves its name and $GREETING.
+func mainApp(name string) string {
+	return fmt.Sprintf(`package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(%q + " " + os.Getenv("GREETING")))
+	}))
+}
+`, name)
+}
+
+// TestCodeAndConfigChangedTogether changes a Go service's `main:` and the
+// code of both main packages in one save (a git checkout does): the
+// service ends up serving the new package's new code, once, and stays
+// up. The build made for the code alone, of the old main package, is
+// dropped rather than put in force after the configuration's.
+func TestCodeAndConfigChangedTogether(t *testing.T) {
+	requireTools(t, "go")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n")
+	for _, pkg := range []string{"v1", "v2"} {
+		if err := os.Mkdir(filepath.Join(dir, pkg), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, pkg, "main.go"), mainApp(pkg))
+	}
+	yaml := func(main, greeting string) string {
+		return fmt.Sprintf("runtime: go125\nmain: %s\nmanual_scaling:\n  instances: 1\nenv_variables:\n  GREETING: %s\n", main, greeting)
+	}
+	file := filepath.Join(dir, "app.yaml")
+	writeFile(t, file, yaml("v1", "hello"))
+	sup, url := serveReloading(t, file)
+	waitFor(t, "v1", 120*time.Second, func() bool { _, body := fetch(url + "/"); return body == "v1 hello" })
+
+	writeFile(t, filepath.Join(dir, "v1", "main.go"), mainApp("v1 edited"))
+	writeFile(t, filepath.Join(dir, "v2", "main.go"), mainApp("v2 edited"))
+	writeFile(t, file, yaml("v2", "bonjour"))
+	waitFor(t, "the new package's new code", 120*time.Second, func() bool {
+		_, body := fetch(url + "/")
+		return body == "v2 edited bonjour"
+	})
+	time.Sleep(2 * time.Second) // a second restart, or a crash, would show by now
+	in := serviceInfo(sup, "default").Instances[0]
+	if code, body := fetch(url + "/"); code != 200 || body != "v2 edited bonjour" || in.State != Ready {
+		t.Errorf("after the change: %d %q, instance %s (%s)", code, body, in.State, in.LastError)
+	}
+	if n := strings.Count(readLog(sup, "default", "0"), "replaced: pid"); n != 1 {
+		t.Errorf("the instance was replaced %d times for one save, want once:\n%s", n, readLog(sup, "default", "0"))
+	}
+	// What is in force is the new build: a restart starts it again.
+	if err := sup.Restart("default", "0"); err != nil {
+		t.Fatalf("restart after the change: %v\n%s", err, readLog(sup, "default", ""))
+	}
+	if _, body := fetch(url + "/"); body != "v2 edited bonjour" {
+		t.Errorf("after a restart: %q, want v2 edited bonjour\n%s", body, readLog(sup, "default", ""))
 	}
 }

@@ -330,8 +330,12 @@ func (l *reloadLoop) apply(ctx context.Context) {
 	clear(l.echoes)
 	l.built = nil
 	s := l.s
-	if len(config) > 0 {
-		s.sup.reloadConfig(ctx, s)
+	if len(config) > 0 && s.sup.reloadConfig(ctx, s) {
+		// The new configuration's build and restart took the changed
+		// code in too; the build made before is of the old one.
+		l.noted = ""
+		s.endBuilding()
+		return
 	}
 	if len(code) == 0 {
 		l.noted = ""
