@@ -211,6 +211,7 @@ func TestErrorsAreJSONWithTheRightStatus(t *testing.T) {
 		{"POST", "/api/services/default/scale", `{}`, 400, `give either \"instances\" or \"auto\"`},
 		{"POST", "/api/services/default/scale", `{"instances": 1, "auto": true}`, 400, `give either \"instances\" or \"auto\"`},
 		{"POST", "/api/services/default/scale", `{"instances": 5000}`, 400, "choose 0 to 50"},
+		{"POST", "/api/services/default/scale", `{"instances": -1}`, 400, "choose 0 to 50"},
 		{"POST", "/api/services/nope/scale", `{"instances": 1}`, 404, `"no service \"nope\" (the services are default)",`},
 		{"GET", "/api/logs?follow=yes", "", 400, `follow=\"yes\"`},
 		{"GET", "/api/logs?since=yesterday", "", 400, "want a duration"},

@@ -206,7 +206,7 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request) error {
 	if body.Instances != nil {
 		n = *body.Instances
 	}
-	if n != supervisor.ScaleAuto && (n < 0 || n > supervisor.MaxScale) {
+	if body.Instances != nil && (n < 0 || n > supervisor.MaxScale) {
 		return errorf(http.StatusBadRequest, fmt.Sprintf("cannot scale to %d instances: choose 0 to %d", n, supervisor.MaxScale))
 	}
 	if _, err := s.service(service); err != nil {
