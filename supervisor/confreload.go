@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -242,10 +243,15 @@ func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Se
 	}
 	for _, svc := range s.services {
 		if byFile[svc.conf().File] == nil || len(app.Services) != len(s.services) {
-			from.configProblem("the app's set of services changed: restart appdeck to apply it; the previous configuration stays in force")
+			const msg = "the app's set of services changed: restart appdeck to apply it; the previous configuration stays in force"
+			if s.conf.pending["services"] != msg { // once, not on every save
+				from.configProblem(msg)
+				s.conf.pending["services"] = msg
+			}
 			return nil, nil, false
 		}
 	}
+	delete(s.conf.pending, "services")
 	next := *app
 	next.Services = make([]*config.Service, len(s.services))
 	changes := map[*Service]serviceChange{}
@@ -293,6 +299,13 @@ func (svc *Service) reconfigure(cfg *config.Service, ch serviceChange) bool {
 	what := svc.describe([]string{cfg.File}) + ": " + strings.Join(ch.keys, ", ") + " changed"
 	svc.sup.events.publish(Event{Kind: Changed, Service: svc.Name, Reason: what})
 	svc.cfg.Store(cfg)
+	if w := svc.watcher.Load(); w != nil && slices.Contains(ch.keys, "skip_files") {
+		// Directories skip_files left out are watched now; those it
+		// leaves out now are ignored by their events.
+		for _, root := range svc.watchRoots() {
+			w.addTree(root)
+		}
+	}
 	if !ch.restart {
 		svc.Logs.Add(System, what+"; in force from the next request")
 		return false

@@ -365,3 +365,24 @@ func TestCodeAndConfigChangedTogether(t *testing.T) {
 		t.Errorf("after a restart: %q, want v2 edited bonjour\n%s", body, readLog(sup, "default", ""))
 	}
 }
+
+// TestSkipFilesChangeWatchesWhatItNoLongerSkips: a directory skip_files
+// left out when watching began is watched once skip_files no longer
+// names it.
+func TestSkipFilesChangeWatchesWhatItNoLongerSkips(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.yaml")
+	writeFile(t, filepath.Join(dir, "app.py"), envApp)
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, file, appYAML("custom", "hello", "skip_files:\n- ^data/.*$\n"))
+	sup, url := serveReloading(t, file)
+	waitFor(t, "the first answer", 60*time.Second, func() bool { _, body := fetch(url + "/"); return strings.HasPrefix(body, "hello ") })
+
+	writeFile(t, file, appYAML("custom", "hello", ""))
+	waitForLog(t, sup, `(?m)^app\.yaml: skip_files changed; restarting the instances$`)
+	waitFor(t, "the restart", 30*time.Second, func() bool { return strings.Contains(readLog(sup, "default", "0"), "replaced: pid") })
+	writeFile(t, filepath.Join(dir, "data", "x.py"), "# data\n")
+	waitForLog(t, sup, `(?m)^files changed: data/x\.py$`)
+}

@@ -126,6 +126,7 @@ func (s *Service) watchFiles(ctx context.Context) {
 	for _, root := range s.watchRoots() {
 		w.addTree(root)
 	}
+	s.watcher.Store(w)
 	s.mu.Lock()
 	s.watching = true
 	s.mu.Unlock()

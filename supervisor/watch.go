@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,7 +32,7 @@ type treeWatcher struct {
 	fs     *fsnotify.Watcher
 	ignore func(path string, dir bool) bool
 	warn   func(string)
-	full   bool // the watch limit was hit; warned once
+	full   atomic.Bool // the watch limit was hit; warned once
 }
 
 func newTreeWatcher(ignore func(path string, dir bool) bool, warn func(string)) (*treeWatcher, error) {
@@ -53,8 +54,7 @@ func (w *treeWatcher) addTree(root string) {
 		}
 		if err := w.fs.Add(path); err != nil {
 			if errors.Is(err, syscall.ENOSPC) {
-				if !w.full {
-					w.full = true
+				if w.full.CompareAndSwap(false, true) {
 					w.warn(fmt.Sprintf("cannot watch %s and further directories: the inotify watch limit is reached (raise fs.inotify.max_user_watches, or exclude directories with skip_files or --watch-ignore); changes there are not noticed", path))
 				}
 				return filepath.SkipAll
