@@ -19,7 +19,7 @@ const (
 	// "") the service was scaled, pinned or unpinned by hand; Event.Reason
 	// says why.
 	Scaling
-	Changed // files of the service changed: Event.Reason lists them
+	Changed // files or configuration of the service changed: Event.Reason says which
 	// ConfigProblem: a configuration change did not take (not valid, or
 	// it needs appdeck restarted); Event.Reason says what and where.
 	ConfigProblem

@@ -20,8 +20,8 @@ const (
 	healthyAfter = time.Minute
 )
 
-// instanceHost is where appdeck finds instances their ports, and where it
-// reaches them unless they listen on IPv6 loopback only (loopbackHosts).
+// instanceHost is where appdeck picks free ports for instances, and where
+// it reaches them unless they listen on IPv6 loopback only (loopbackHosts).
 const instanceHost = "127.0.0.1"
 
 // loopbackHosts are where appdeck looks for an instance, in order: an
@@ -137,7 +137,7 @@ func (in *Instance) run(ctx context.Context) {
 			case (c.kind == cmdStop || c.kind == cmdKill) && in.current() == BuildFailed:
 				// No process to end, but stopped it stays: the next
 				// good build does not bring it back.
-				in.setState(Stopped, stopReasons[cmdStop])
+				in.setState(Stopped, stopReasons[cmdStop]) // no process: no SIGKILL to speak of
 				c.done(nil)
 			default:
 				c.done(in.conflict(c.kind))
