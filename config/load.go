@@ -82,6 +82,9 @@ func (l *loader) discover(dir string) {
 		l.addService(m)
 	}
 	slices.SortStableFunc(l.app.Services[first:], defaultFirst)
+	if abs, err := filepath.Abs(dir); err == nil {
+		l.app.AppDir = abs
+	}
 	for _, name := range []string{"dispatch.yaml", "dispatch.yml"} {
 		if file := filepath.Join(dir, name); isFile(file) {
 			l.addDispatch(file)

@@ -27,6 +27,10 @@ type App struct {
 	Services []*Service
 	// Dispatch is nil when no dispatch.yaml was given.
 	Dispatch *Dispatch
+	// AppDir is the app directory read whole (one directory per
+	// service), whose dispatch.yaml counts even when it appears later;
+	// "" when the services were named one by one.
+	AppDir string
 	// Warnings are problems that do not stop the app from running, such
 	// as keys appdeck does not use.
 	Warnings Diagnostics

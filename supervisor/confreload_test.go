@@ -278,6 +278,28 @@ func TestDispatchChangeAppliesLive(t *testing.T) {
 	}
 }
 
+// TestDispatchWrittenLaterApplies: an app directory that had no
+// dispatch.yaml at start gets one; its rules apply.
+func TestDispatchWrittenLaterApplies(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"default", "api"} {
+		dir := filepath.Join(root, name)
+		mustMkdir(t, dir)
+		writeFile(t, filepath.Join(dir, "app.py"), envApp)
+		writeFile(t, filepath.Join(dir, "app.yaml"), "service: "+name+"\n"+appYAML("custom", name, ""))
+	}
+	sup, url := serveReloading(t, root)
+	greeting := func(path string) string {
+		_, body := fetch(url + path)
+		g, _, _ := strings.Cut(body, " ")
+		return g
+	}
+	waitFor(t, "the default service", 60*time.Second, func() bool { return greeting("/api/x") == "default" })
+	writeFile(t, filepath.Join(root, "dispatch.yaml"), "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
+	waitFor(t, "the new rule", 30*time.Second, func() bool { return greeting("/api/x") == "api" })
+	waitForLog(t, sup, `(?m)^dispatch\.yaml changed: its rules apply from the next request$`)
+}
+
 // TestSameIgnoresPositions: a value read again after an edit elsewhere in
 // the file has other positions and other compiled patterns, and is the
 // same value.

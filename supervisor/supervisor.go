@@ -158,9 +158,21 @@ func (s *Supervisor) Start() {
 			s.goBackground(svc.watchFiles)
 		}
 	}
-	if d := s.opts.App.Dispatch; d != nil && s.opts.Watch && !s.watchedByAService(d.File) {
-		s.goBackground(func(ctx context.Context) { s.pollDispatch(ctx, d.File) })
+	if file := s.dispatchFile(); file != "" && s.opts.Watch && !s.watchedByAService(file) {
+		s.goBackground(func(ctx context.Context) { s.pollDispatch(ctx, file) })
 	}
+}
+
+// dispatchFile is the dispatch.yaml whose changes count: the one loaded,
+// or the one an app directory would have once it is written.
+func (s *Supervisor) dispatchFile() string {
+	switch app := s.opts.App; {
+	case app.Dispatch != nil:
+		return app.Dispatch.File
+	case app.AppDir != "":
+		return filepath.Join(app.AppDir, "dispatch.yaml")
+	}
+	return ""
 }
 
 // goBackground runs f until ctx ends, as part of what Stop waits for.
