@@ -28,6 +28,7 @@ func TestPortHandover(t *testing.T) {
 		{"argv", "python3 server.py argv {port}", "env", false},
 		{"file", "python3 server.py file", "file", true},
 		{"stdout", "python3 server.py stdout", "stdout", true},
+		{"stdout-host", "python3 server.py stdout-host", "stdout", true},
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -135,10 +136,16 @@ func (h *handover) instructions() string {
 	return "print the port it listens on as the first line on stdout"
 }
 
-// parse reads a reported port.
+// parse reads a reported port: "PORT", or dev_appserver.py's
+// "HOST\tPORT" with a loopback HOST (instances are reached on loopback,
+// where readiness looks on both 127.0.0.1 and ::1).
 func (h *handover) parse(text string) (int, error) {
-	port, err := strconv.Atoi(strings.TrimSpace(text))
-	if err != nil || port < 1 || port > 65535 {
+	host, portText, withHost := strings.Cut(strings.TrimSpace(text), "\t")
+	if !withHost {
+		portText = host
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 1 || port > 65535 || withHost && !isLoopback(host) {
 		what := "the port file held"
 		if h.how == runtimes.HandoverStdout {
 			what = "the first line on stdout was"
@@ -146,4 +153,9 @@ func (h *handover) parse(text string) (int, error) {
 		return 0, fmt.Errorf("bad port: %s %q; the app must %s", what, text, h.instructions())
 	}
 	return port, nil
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }

@@ -4,6 +4,7 @@
     server.py argv PORT    listens on PORT (the entrypoint passes {port})
     server.py file         listens on a port of its own, writes it to $APPDECK_PORT_FILE
     server.py stdout       listens on a port of its own, prints it first on stdout
+    server.py stdout-host  the same, as dev_appserver.py's "HOST<tab>PORT"
     server.py stdout-bad   prints something else first
 """
 
@@ -33,6 +34,8 @@ if mode == "file":
         f.write("%d\n" % port)
 elif mode == "stdout":
     print(port, flush=True)
+elif mode == "stdout-host":
+    print("127.0.0.1\t%d" % port, flush=True)
 elif mode == "stdout-bad":
     print("hello %d" % port, flush=True)
 print("serving", flush=True)
