@@ -242,11 +242,10 @@ func TestRuntimeChangeNeedsARestartOfAppdeck(t *testing.T) {
 	}
 }
 
-// TestDispatchChangeAppliesLive edits the dispatch.yaml of an app
-// directory, which no service's watcher sees: a new rule routes the next
-// requests, and a rule naming an unknown service is logged with its
-// position and changes nothing.
-func TestDispatchChangeAppliesLive(t *testing.T) {
+// twoServiceDir is an app directory with the services default and api,
+// each answering with its name (envApp), and no dispatch.yaml.
+func twoServiceDir(t *testing.T) string {
+	t.Helper()
 	root := t.TempDir()
 	for _, name := range []string{"default", "api"} {
 		dir := filepath.Join(root, name)
@@ -254,14 +253,31 @@ func TestDispatchChangeAppliesLive(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "app.py"), envApp)
 		writeFile(t, filepath.Join(dir, "app.yaml"), "service: "+name+"\n"+appYAML("custom", name, ""))
 	}
-	dispatch := filepath.Join(root, "dispatch.yaml")
-	writeFile(t, dispatch, "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
+	return root
+}
+
+// serveGreetings serves the app directory root (see serveReloading) and
+// returns a function naming the service that answers a path on the
+// default port.
+func serveGreetings(t *testing.T, root string) (*Supervisor, func(path string) string) {
+	t.Helper()
 	sup, url := serveReloading(t, root)
-	greeting := func(path string) string {
+	return sup, func(path string) string {
 		_, body := fetch(url + path)
 		g, _, _ := strings.Cut(body, " ")
 		return g
 	}
+}
+
+// TestDispatchChangeAppliesLive edits the dispatch.yaml of an app
+// directory, which no service's watcher sees: a new rule routes the next
+// requests, and a rule naming an unknown service is logged with its
+// position and changes nothing.
+func TestDispatchChangeAppliesLive(t *testing.T) {
+	root := twoServiceDir(t)
+	dispatch := filepath.Join(root, "dispatch.yaml")
+	writeFile(t, dispatch, "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
+	sup, greeting := serveGreetings(t, root)
 	waitFor(t, "the api service", 60*time.Second, func() bool { return greeting("/api/x") == "api" })
 	if g := greeting("/v2/x"); g != "default" {
 		t.Fatalf("/v2/x went to %q before the edit", g)
@@ -281,19 +297,8 @@ func TestDispatchChangeAppliesLive(t *testing.T) {
 // TestDispatchWrittenLaterApplies: an app directory that had no
 // dispatch.yaml at start gets one; its rules apply.
 func TestDispatchWrittenLaterApplies(t *testing.T) {
-	root := t.TempDir()
-	for _, name := range []string{"default", "api"} {
-		dir := filepath.Join(root, name)
-		mustMkdir(t, dir)
-		writeFile(t, filepath.Join(dir, "app.py"), envApp)
-		writeFile(t, filepath.Join(dir, "app.yaml"), "service: "+name+"\n"+appYAML("custom", name, ""))
-	}
-	sup, url := serveReloading(t, root)
-	greeting := func(path string) string {
-		_, body := fetch(url + path)
-		g, _, _ := strings.Cut(body, " ")
-		return g
-	}
+	root := twoServiceDir(t)
+	sup, greeting := serveGreetings(t, root)
 	waitFor(t, "the default service", 60*time.Second, func() bool { return greeting("/api/x") == "default" })
 	writeFile(t, filepath.Join(root, "dispatch.yaml"), "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
 	waitFor(t, "the new rule", 30*time.Second, func() bool { return greeting("/api/x") == "api" })
