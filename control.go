@@ -14,6 +14,7 @@ import (
 
 	"github.com/appdeck/appdeck/admin"
 	"github.com/appdeck/appdeck/config"
+	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/supervisor"
 )
 
@@ -54,7 +55,7 @@ type control struct {
 // written costs only ctl's discovery, so it is a warning.
 func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admin.State) *control {
 	token := admin.NewToken()
-	exposed := !isLoopback(o.adminHost)
+	exposed := !proxy.IsLoopbackHost(o.adminHost)
 	srv := admin.New(admin.Options{
 		Sup: sup, Token: token, App: st.App, TokenForReads: exposed,
 		Hosts: admin.AllowedHosts(o.adminHost), ServiceHost: displayHost(o.host),
@@ -78,16 +79,6 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admi
 			"/api/ call needs its token (appdeck ctl reads it from the state file; elsewhere set APPDECK_TOKEN)\n", c.url)
 	}
 	return c
-}
-
-// isLoopback reports whether a bind address keeps a server on this
-// machine.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // close stops the API and removes the state file.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appdeck/appdeck/admin"
+	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/ui"
 )
 
@@ -271,10 +272,10 @@ func sameHostPort(a, b string) bool {
 }
 
 func isLocalHost(h string) bool {
-	ip := net.ParseIP(h)
-	if h == "localhost" || ip != nil && ip.IsLoopback() {
+	if proxy.IsLoopbackHost(h) {
 		return true
 	}
+	ip := net.ParseIP(h)
 	addrs, _ := net.InterfaceAddrs() // without them, only loopback counts: fine
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/appdeck/appdeck/proxy"
 )
 
 // guard checks what every request must pass: a Host that names this
@@ -51,10 +53,7 @@ func (s *Server) hostAllowed(host string) bool {
 		name = h
 	}
 	name = strings.TrimSuffix(strings.Trim(name, "[]"), ".")
-	if strings.EqualFold(name, "localhost") {
-		return true
-	}
-	if ip := net.ParseIP(name); ip != nil && ip.IsLoopback() {
+	if proxy.IsLoopbackHost(name) {
 		return true
 	}
 	for _, h := range s.opts.Hosts {

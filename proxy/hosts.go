@@ -117,13 +117,18 @@ func lowerASCII(s string) string {
 // isLoopbackName reports whether name can only mean this machine:
 // localhost, a name under .localhost (RFC 6761), or a loopback address.
 func isLoopbackName(name string) bool {
-	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+	return strings.HasSuffix(name, ".localhost") || IsLoopbackHost(name)
+}
+
+// IsLoopbackHost reports whether host, a name or an address without a
+// port, is this machine whatever the resolver says: localhost or a
+// loopback address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	if a, err := netip.ParseAddr(name); err == nil {
-		return a.Unmap().IsLoopback()
-	}
-	return false
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // serviceFromHost returns the service a Host header names, as in App

@@ -3,12 +3,12 @@ package supervisor
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/appdeck/appdeck/proxy"
 	"github.com/appdeck/appdeck/runtimes"
 )
 
@@ -145,7 +145,7 @@ func (h *handover) parse(text string) (int, error) {
 		portText = host
 	}
 	port, err := strconv.Atoi(portText)
-	if err != nil || port < 1 || port > 65535 || withHost && !isLoopback(host) {
+	if err != nil || port < 1 || port > 65535 || withHost && !proxy.IsLoopbackHost(host) {
 		what := "the port file held"
 		if h.how == runtimes.HandoverStdout {
 			what = "the first line on stdout was"
@@ -153,9 +153,4 @@ func (h *handover) parse(text string) (int, error) {
 		return 0, fmt.Errorf("bad port: %s %q; the app must %s", what, text, h.instructions())
 	}
 	return port, nil
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
