@@ -42,7 +42,7 @@ func (m *Model) actionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		if n < 0 {
 			return common.Flash(name+" has no instance to remove", true), true
 		}
-		return m.run(fmt.Sprintf("scaling %s to %d…", name, n), fmt.Sprintf("%s scaled to %d instance%s", name, n, plural(n)),
+		return m.run(fmt.Sprintf("scaling %s to %d…", name, n), name+" scaled to "+common.Plural(n, "instance"),
 			func() error { return m.sup.Scale(name, n) }), true
 	case key.Matches(msg, k.ScaleAuto):
 		return m.run("handing "+name+" back to app.yaml's scaling…", name+" scales as app.yaml says",

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"fmt"
-
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -124,17 +122,10 @@ func (m *Model) setFocus(f focus) {
 // quit asks first while instances run: quitting stops them.
 func (m *Model) quit() tea.Cmd {
 	if n := m.running(); n > 0 {
-		m.confirm.Ask(fmt.Sprintf("Quit appdeck? This stops %d running instance%s.", n, plural(n)), tea.Quit, nil)
+		m.confirm.Ask("Quit appdeck? This stops "+common.Plural(n, "running instance")+".", tea.Quit, nil)
 		return nil
 	}
 	return tea.Quit
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func (m *Model) nextTheme() tea.Cmd {

@@ -104,7 +104,7 @@ func (m Model) tooSmallView() string {
 	st := m.ctx.Styles
 	quit := "Enlarge it, or press q to quit."
 	if n := m.running(); n > 0 {
-		quit = fmt.Sprintf("Enlarge it, or press q to quit (stops %d instance%s).", n, plural(n))
+		quit = "Enlarge it, or press q to quit (stops " + common.Plural(n, "instance") + ")."
 	}
 	msg := st.Bold.Render("Terminal too small") + "\n\n" +
 		st.Text.Render(fmt.Sprintf("The window is %d×%d; appdeck needs at least %d×%d.", m.width, m.height, minWidth, minHeight)) + "\n" +
@@ -156,7 +156,7 @@ func (m Model) selectionInfo() string {
 		scope = " · showing " + scopeNames[m.scope]
 	}
 	if in == nil {
-		return fmt.Sprintf("%s · %s · %d instance%s%s", svc.Name, svc.Runtime, len(svc.Instances), plural(len(svc.Instances)), scope)
+		return fmt.Sprintf("%s · %s · %s%s", svc.Name, svc.Runtime, common.Plural(len(svc.Instances), "instance"), scope)
 	}
 	s := svc.Name + "/" + in.ID + " · " + common.StateLabel(in.State)
 	if in.PID > 0 {

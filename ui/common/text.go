@@ -96,6 +96,14 @@ func Latency(d time.Duration) string {
 	return fmt.Sprintf("%.2fs", d.Seconds())
 }
 
+// Plural says n of word: "1 instance", "3 instances".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 // Bytes formats a size in binary units: 512B, 12.3M, 1.02G.
 func Bytes(n int64) string {
 	const unit = 1024

@@ -327,7 +327,7 @@ func (m Model) View(focused bool) string {
 	if m.filtering {
 		lines = append(lines, common.Fit(m.input.View(), m.w))
 	} else {
-		extra := plural(len(m.services), "service")
+		extra := common.Plural(len(m.services), "service")
 		if m.filter != "" {
 			extra = "filter: " + m.filter + " (esc clears)"
 		}
@@ -407,7 +407,7 @@ func (m Model) serviceLine(s *supervisor.ServiceInfo) string {
 	if s.Pinned {
 		scaling += ", pinned by hand (a: back to auto)"
 	}
-	parts := []string{s.Name, s.Runtime, scaling, plural(n, "instance")}
+	parts := []string{s.Name, s.Runtime, scaling, common.Plural(n, "instance")}
 	if s.Port > 0 {
 		parts = append(parts, ":"+strconv.Itoa(s.Port))
 	}
@@ -418,11 +418,4 @@ func (m Model) serviceLine(s *supervisor.ServiceInfo) string {
 		parts = append(parts, "✖ BUILD FAILED (see the build panel; e opens the error)")
 	}
 	return "▾ " + strings.Join(parts, " · ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
