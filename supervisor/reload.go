@@ -127,9 +127,6 @@ func (s *Service) watchFiles(ctx context.Context) {
 		w.addTree(root)
 	}
 	s.watcher.Store(w)
-	s.mu.Lock()
-	s.watching = true
-	s.mu.Unlock()
 	changes := make(chan change, 256)
 	s.sup.wg.Add(1)
 	go func() {

@@ -46,9 +46,9 @@ type Service struct {
 	buildOut  string // output of the last failed build
 	errPage   http.Handler
 	waiters   list.List // of *waiter, oldest first
-	watching  bool
-	// watcher watches the service's trees once watchFiles runs; a new
-	// skip_files has it walk them again (reconfigure).
+	// watcher watches the service's trees once watchFiles runs (Watching
+	// in the snapshot); a new skip_files has it walk them again
+	// (reconfigure).
 	watcher atomic.Pointer[treeWatcher]
 	// pinned: Scale set the number of instances of an automatic- or
 	// basic-scaling service, pinnedTo; the scaler leaves it alone.

@@ -78,7 +78,7 @@ func (svc *Service) info(now time.Time) ServiceInfo {
 		Name: svc.Name, Runtime: svc.conf().Runtime, Scaling: svc.conf().Scaling.Kind.String(),
 		Port: svc.sup.opts.Ports[svc.Name], Building: svc.building,
 		BuildOutput: svc.buildOut, Capacity: svc.conf().Capacity(),
-		Waiting: svc.waiters.Len(), Watching: svc.watching,
+		Waiting: svc.waiters.Len(), Watching: svc.watcher.Load() != nil,
 		Pinned: svc.pinned, PinnedTo: svc.pinnedTo,
 	}
 	if svc.buildErr != nil {
