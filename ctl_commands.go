@@ -203,15 +203,12 @@ func describeChange(cmd string, before, after admin.Instance) string {
 }
 
 func (c *ctlRun) scale(args []string) error {
-	n, err := strconv.Atoi(args[1])
-	if err == nil && n < 0 {
-		err = errors.New("negative")
-	}
-	if args[1] == "auto" {
-		n, err = supervisor.ScaleAuto, nil
-	}
-	if err != nil {
-		return usageErr("scale %s %q: want a number of instances or auto", args[0], args[1])
+	n := supervisor.ScaleAuto
+	if args[1] != "auto" {
+		var err error
+		if n, err = strconv.Atoi(args[1]); err != nil || n < 0 {
+			return usageErr("scale %s %q: want a number of instances or auto", args[0], args[1])
+		}
 	}
 	if err := c.connect(); err != nil {
 		return err

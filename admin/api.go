@@ -204,10 +204,9 @@ func (s *Server) scale(w http.ResponseWriter, r *http.Request) error {
 	}
 	n := supervisor.ScaleAuto
 	if body.Instances != nil {
-		n = *body.Instances
-	}
-	if body.Instances != nil && (n < 0 || n > supervisor.MaxScale) {
-		return errorf(http.StatusBadRequest, fmt.Sprintf("cannot scale to %d instances: choose 0 to %d", n, supervisor.MaxScale))
+		if n = *body.Instances; n < 0 || n > supervisor.MaxScale {
+			return errorf(http.StatusBadRequest, fmt.Sprintf("cannot scale to %d instances: choose 0 to %d", n, supervisor.MaxScale))
+		}
 	}
 	if _, err := s.service(service); err != nil {
 		return err
