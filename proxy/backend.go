@@ -49,12 +49,43 @@ func (p *backendPool) get() (*backendConn, error) {
 	return p.dial()
 }
 
+// takeIdle returns an idle connection, or nil: it never dials.
+func (p *backendPool) takeIdle() *backendConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.idle)
+	if n == 0 {
+		return nil
+	}
+	bc := p.idle[n-1]
+	p.idle = p.idle[:n-1]
+	return bc
+}
+
+// isClosed says whether the instance's process is done.
+func (p *backendPool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
 func (p *backendPool) dial() (*backendConn, error) {
 	c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	return &backendConn{c: c, br: bufio.NewReaderSize(c, maxResponseHead)}, nil
+	return &backendConn{c: c, br: readerWith(c, nil, maxResponseHead)}, nil
+}
+
+// readerWith returns a reader of c whose buffer holds pending, bytes
+// already read from c.
+func readerWith(c net.Conn, pending []byte, size int) *bufio.Reader {
+	if len(pending) == 0 {
+		return bufio.NewReaderSize(c, size)
+	}
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pending), c), size)
+	_, _ = br.Peek(len(pending))
+	return br
 }
 
 func (p *backendPool) put(bc *backendConn) {
@@ -106,6 +137,12 @@ func (f *Forwarder) relay(cc *clientConn, svc *service, o *Outcome) verdict {
 	_, _ = cc.br.Discard(r.headLen + int(inline))
 	rest := body - inline
 	bc, res, err := f.exchange(cc, rest, o.Start.Add(svc.deadline), svc.deadline/64)
+	return f.respond(cc, svc, o, bc, res, err)
+}
+
+// respond passes the response whose head is res on to the client, or
+// answers err when the exchange failed.
+func (f *Forwarder) respond(cc *clientConn, svc *service, o *Outcome, bc *backendConn, res resHead, err error) verdict {
 	if err != nil {
 		if errors.Is(err, errClient) {
 			o.Status = statusClientGone
@@ -180,12 +217,47 @@ func (f *Forwarder) send(bc *backendConn, cc *clientConn, rest int64, deadline t
 			return resHead{}, errClient // an upload cut short, or the instance stopped reading it
 		}
 	}
+	return cc.awaitResponse(bc)
+}
+
+// answerFrom ends a request an event loop began: the instance's
+// connection c (err when it could not be had) with pending, the bytes
+// read from it so far, and unsent, the request's bytes not yet written.
+func (f *Forwarder) answerFrom(cc *clientConn, svc *service, o *Outcome, c net.Conn, err error, pending, unsent []byte) verdict {
+	var bc *backendConn
+	var res resHead
+	if err == nil {
+		bc = &backendConn{c: c, br: readerWith(c, pending, maxResponseHead), reused: true}
+		if res, err = cc.finishSend(bc, unsent, o.Start.Add(svc.deadline)); err != nil {
+			bc.c.Close()
+		}
+	}
+	return f.respond(cc, svc, o, bc, res, err)
+}
+
+// finishSend writes the rest of a request under its deadline and reads
+// the response head.
+func (cc *clientConn) finishSend(bc *backendConn, unsent []byte, deadline time.Time) (resHead, error) {
+	if err := bc.c.SetDeadline(deadline); err != nil {
+		return resHead{}, err
+	}
+	bc.deadline = deadline
+	if len(unsent) > 0 {
+		if _, err := bc.c.Write(unsent); err != nil {
+			return resHead{}, err
+		}
+	}
+	return cc.awaitResponse(bc)
+}
+
+// awaitResponse reads the response head from bc, passing informational
+// responses (103 Early Hints) on to the client.
+func (cc *clientConn) awaitResponse(bc *backendConn) (resHead, error) {
 	for {
 		res, err := readResponseHead(bc.br, cc.req.method)
 		if err != nil || res.code >= 200 {
 			return res, err
 		}
-		// An informational response (103 Early Hints): pass it on.
 		head, _ := bc.br.Peek(res.headLen)
 		cc.res = append(append(cc.res[:0], "HTTP/1.1"...), head[8:]...)
 		_, _ = bc.br.Discard(res.headLen)
@@ -216,8 +288,14 @@ func readResponseHead(br *bufio.Reader, method []byte) (resHead, error) {
 			return resHead{}, err
 		}
 	}
-	res := resHead{contentLength: -1, headLen: end + 4}
-	line, rest, _ := bytes.Cut(buf[:end+2], crlf)
+	return parseResponseHead(buf[:end+4], method)
+}
+
+// parseResponseHead reads a whole response head, its final CRLFCRLF
+// included.
+func parseResponseHead(head, method []byte) (resHead, error) {
+	res := resHead{contentLength: -1, headLen: len(head)}
+	line, rest, _ := bytes.Cut(head[:len(head)-2], crlf)
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
 		return res, fmt.Errorf("malformed status line %q", line)
 	}
@@ -273,26 +351,8 @@ func readResponseHead(br *bufio.Reader, method []byte) (resHead, error) {
 // streams the body.
 func (cc *clientConn) copyResponse(bc *backendConn, res *resHead, o *Outcome) verdict {
 	head, _ := bc.br.Peek(res.headLen)
-	b := append(cc.res[:0], "HTTP/1.1"...)
-	line, rest, _ := bytes.Cut(head[:res.headLen-2], crlf)
-	b = append(b, line[8:]...)
-	for len(rest) > 0 {
-		line, rest, _ = bytes.Cut(rest, crlf)
-		name, _, _ := bytes.Cut(line, []byte(":"))
-		if hop(name) || foldEqual(name, "x-appengine-error-code") {
-			continue
-		}
-		b = append(b, crlf...)
-		b = append(b, line...)
-	}
-	if res.chunked {
-		b = append(b, "\r\nTransfer-Encoding: chunked"...)
-	}
 	closeClient := cc.req.close || res.unframed
-	if closeClient {
-		b = append(b, "\r\nConnection: close"...)
-	}
-	b = append(b, "\r\n\r\n"...)
+	b := appendResponseHead(cc.res[:0], head, res, closeClient)
 	_, _ = bc.br.Discard(res.headLen)
 	var err error
 	switch {
@@ -326,6 +386,31 @@ func (cc *clientConn) copyResponse(bc *backendConn, res *resHead, o *Outcome) ve
 		return closed
 	}
 	return served
+}
+
+// appendResponseHead appends the response head as the client gets it:
+// without hop-by-hop headers or X-Appengine-Error-Code, with the framing
+// and connection headers of the client's side.
+func appendResponseHead(b, head []byte, res *resHead, closeClient bool) []byte {
+	b = append(b, "HTTP/1.1"...)
+	line, rest, _ := bytes.Cut(head[:res.headLen-2], crlf)
+	b = append(b, line[8:]...)
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, crlf)
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		if hop(name) || foldEqual(name, "x-appengine-error-code") {
+			continue
+		}
+		b = append(b, crlf...)
+		b = append(b, line...)
+	}
+	if res.chunked {
+		b = append(b, "\r\nTransfer-Encoding: chunked"...)
+	}
+	if closeClient {
+		b = append(b, "\r\nConnection: close"...)
+	}
+	return append(b, "\r\n\r\n"...)
 }
 
 // copyN copies n bytes (all until EOF when n < 0) from src to dst with a

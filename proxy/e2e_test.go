@@ -75,7 +75,9 @@ type testPool struct {
 	n   int // leases out
 }
 
-func (p *testPool) Acquire(context.Context) (*Lease, error) {
+func (p *testPool) Acquire(context.Context) (*Lease, error) { return p.TryAcquire() }
+
+func (p *testPool) TryAcquire() (*Lease, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {

@@ -20,6 +20,7 @@ type clientConn struct {
 	c      net.Conn
 	br     *bufio.Reader
 	active atomic.Bool // a request is in flight (Shutdown waits for it)
+	inLoop bool        // an event loop owns the connection: c is stale (Server.mu)
 	ip     string
 
 	req reqHead
@@ -50,7 +51,7 @@ func (c *strCache) get(b []byte) string {
 }
 
 func newClientConn(s *Server, c net.Conn) *clientConn {
-	return &clientConn{s: s, c: c, br: bufio.NewReaderSize(c, 8<<10), ip: clientIP(c.RemoteAddr().String()),
+	return &clientConn{s: s, c: c, ip: clientIP(c.RemoteAddr().String()),
 		out: make([]byte, 0, 4<<10), res: make([]byte, 0, 4<<10)}
 }
 
@@ -63,29 +64,38 @@ const (
 	closed                 // answered, or failed, and the connection must close
 )
 
-func (cc *clientConn) serve() {
+// serve runs the connection on a goroutine: first, when not nil, ends a
+// request the event loop began; then each request in turn until one is
+// for the general path, the connection closes, or an event loop adopts it.
+func (cc *clientConn) serve(first func() verdict) {
 	handed := false
 	defer func() {
-		cc.s.untrack(cc)
 		if !handed {
+			cc.s.untrack(cc)
 			cc.c.Close()
 		}
 	}()
-	for !cc.s.closing.Load() {
+	v := served
+	if first != nil {
+		v = first()
+		cc.active.Store(false)
+	}
+	for v == served && !cc.s.closing.Load() {
+		if cc.br.Buffered() == 0 && cc.s.adopt(cc) {
+			handed = true
+			return
+		}
 		if !cc.readHead() {
 			return
 		}
 		cc.active.Store(true)
-		v := cc.serveOne()
+		v = cc.serveOne()
 		cc.active.Store(false)
-		switch v {
-		case handoff:
-			cc.readDeadline(time.Time{})
-			handed = cc.s.queue.push(&handedConn{Conn: cc.c, r: cc.br})
-			return
-		case closed:
-			return
-		}
+	}
+	if v == handoff {
+		cc.readDeadline(time.Time{})
+		cc.s.untrack(cc)
+		handed = cc.s.queue.push(&handedConn{Conn: cc.c, r: cc.br})
 	}
 }
 
@@ -285,44 +295,58 @@ var tokenChar = func() (t [256]bool) {
 // serveOne handles the request whose head is buffered.
 func (cc *clientConn) serveOne() verdict {
 	buf, _ := cc.br.Peek(cc.br.Buffered())
-	var ok bool
-	cc.out, ok = cc.req.parse(buf, cc.out[:0])
+	svc, u, o, ok := cc.admit(buf)
 	if !ok {
 		return handoff
+	}
+	lease, err := svc.pool.Acquire(context.Background())
+	return cc.done(&o, cc.forward(svc, u, &o, lease, err))
+}
+
+// admit parses the request head in buf and finds the service and the
+// user it is for; false leaves the request to the general path. The head
+// as the instance will see it, less the identity headers, is in cc.out.
+func (cc *clientConn) admit(buf []byte) (svc *service, u user, o Outcome, ok bool) {
+	if cc.out, ok = cc.req.parse(buf, cc.out[:0]); !ok {
+		return nil, u, o, false
 	}
 	r := &cc.req
 	p := cc.s.port
 	host := cc.host.get(r.host)
 	if host != cc.allowedHost {
 		if !p.rt.hosts.allowed(host) {
-			return handoff
+			return nil, u, o, false
 		}
 		cc.allowedHost = host
 	}
 	path := r.path
 	if string(path) == "/_ah/login" || string(path) == "/_ah/logout" ||
 		r.contentLength > maxBody && !bytes.HasPrefix(path, []byte("/_ah/")) {
-		return handoff
+		return nil, u, o, false
 	}
 	target := cc.target.get(r.target)
 	pathStr := target[:len(path)]
 	svc, rule := p.route(host, pathStr)
-	u := user{}
 	if len(r.cookies) > 0 {
 		u = userFromCookieBytes(r.cookies)
 	}
 	h, ok := svc.fastHandler(pathStr, u)
 	if !ok {
-		return handoff
+		return nil, u, o, false
 	}
-	o := Outcome{Start: time.Now(), Service: svc.name, Method: methodString(r.method), Path: target, Route: routeName(rule, h)}
-	v := cc.forward(svc, u, &o)
+	o = Outcome{Start: time.Now(), Service: svc.name, Method: methodString(r.method), Path: target, Route: routeName(rule, h)}
+	return svc, u, o, true
+}
+
+// done records a request that ended as v, and says whether the
+// connection carries on.
+func (cc *clientConn) done(o *Outcome, v verdict) verdict {
 	cc.now = time.Now()
 	o.Latency = cc.now.Sub(o.Start)
-	if p.rt.opts.Record != nil {
-		p.rt.opts.Record(o)
+	if record := cc.s.port.rt.opts.Record; record != nil {
+		record(*o)
 	}
-	if v == served && r.close {
+	if v == served && cc.req.close {
 		v = closed
 	}
 	return v
@@ -367,12 +391,11 @@ func methodString(m []byte) string {
 	return string(m)
 }
 
-// forward takes an instance for the request and relays it. Failures
-// before the response starts are answered with the same pages, and
-// error handler files, as the general path.
-func (cc *clientConn) forward(svc *service, u user, o *Outcome) verdict {
-	r := &cc.req
-	lease, err := svc.pool.Acquire(context.Background())
+// forward relays the request to the instance of lease, or answers err
+// when no instance took it. Failures before the response starts are
+// answered with the same pages, and error handler files, as the general
+// path.
+func (cc *clientConn) forward(svc *service, u user, o *Outcome, lease *Lease, err error) verdict {
 	if err != nil {
 		return cc.answer(o, true, func(w http.ResponseWriter) { svc.unavailable(w, err) })
 	}
@@ -386,7 +409,7 @@ func (cc *clientConn) forward(svc *service, u user, o *Outcome) verdict {
 		})
 	}
 	id := newIdentity(u, cc.ip)
-	cc.out = id.appendHeaders(cc.out, !r.trace)
+	cc.out = id.appendHeaders(cc.out, !cc.req.trace)
 	return f.relay(cc, svc, o)
 }
 

@@ -59,12 +59,13 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 
 // Close drops the connections f keeps alive to the instance, for when its
 // process is done: the idle ones at once, and one still carrying a fast
-// path request when that request ends. (A general path connection busy at
+// path request when that request ends (the event loops' too). (A general path connection busy at
 // Close goes back to the Transport, which closes it when the instance's
 // end closes; only the fast path's pool never reads its idle connections.)
 // Close may be called more than once.
 func (f *Forwarder) Close() {
 	f.conns.close()
+	wakeLoops() // for their idle connections to f
 	f.tr.CloseIdleConnections()
 }
 

@@ -16,6 +16,9 @@ type Pool interface {
 	// waits at most until ctx ends; when no instance can take the request
 	// it returns an *Unavailable saying why.
 	Acquire(ctx context.Context) (*Lease, error)
+	// TryAcquire is Acquire that never waits: nil, nil when Acquire
+	// would. The fast path's event loop, which must not block, uses it.
+	TryAcquire() (*Lease, error)
 }
 
 // Lease is capacity reserved on one instance.

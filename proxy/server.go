@@ -91,7 +91,10 @@ func (s *Server) Serve(l net.Listener) error {
 			c.Close()
 			return http.ErrServerClosed
 		}
-		go cc.serve()
+		if !s.adopt(cc) {
+			cc.br = bufio.NewReaderSize(c, 8<<10)
+			go cc.serve(nil)
+		}
 	}
 }
 
@@ -121,13 +124,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.queue.Close()
 	}
 	s.mu.Unlock()
+	wakeLoops() // to close their idle connections of s
 	err := s.general.Shutdown(ctx)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
 		s.mu.Lock()
 		for cc := range s.conns {
-			if !cc.active.Load() {
+			if !cc.active.Load() && !cc.inLoop {
 				cc.c.Close()
 			}
 		}
@@ -140,7 +144,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			s.mu.Lock()
 			for cc := range s.conns {
-				cc.c.Close()
+				if !cc.inLoop { // a loop closes its own when their requests end
+					cc.c.Close()
+				}
 			}
 			s.mu.Unlock()
 			return ctx.Err()

@@ -24,6 +24,14 @@ type waiter struct {
 	got   chan struct{}
 }
 
+// TryAcquire is Acquire without waiting: nil, nil when no instance has
+// room now.
+func (s *Service) TryAcquire() (*proxy.Lease, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settledLocked(s.waiters.Len() == 0)
+}
+
 // Acquire implements proxy.Pool. It picks a ready instance with room, or
 // waits in line for one — while instances start, a build runs, or every
 // instance is busy and the scaler may add one — for at most the pending
