@@ -352,6 +352,10 @@ func (l *loop) serveBuffered(lc *lconn) {
 	if !lc.head {
 		lc.head, lc.since = true, time.Now()
 	}
+	if lc.readable { // the rest may be in the socket already: no event will say so
+		lc.readable = false
+		l.readClient(lc)
+	}
 }
 
 // request relays the request whose head is in lc.in, or gives it to a
