@@ -102,7 +102,9 @@ type lconn struct {
 	since  time.Time
 	head   bool // since marks the first byte of a head still incomplete
 	// readable says epoll reported bytes while a request was in flight,
-	// or a read filled the buffer: read again once the request is over.
+	// a read filled the buffer, or the client's end came (a read takes
+	// the bytes before it, and no event says the end is left): read
+	// again once the request is over.
 	readable bool
 
 	// The request in flight.
@@ -217,7 +219,7 @@ func (l *loop) run() {
 			}
 			switch e := e.(type) {
 			case *lconn:
-				l.clientEvent(e)
+				l.clientEvent(e, ev.Events)
 			case *lbackend:
 				l.backendEvent(e)
 			}
@@ -314,7 +316,10 @@ func (l *loop) sweep(now time.Time) {
 	l.dropClosed()
 }
 
-func (l *loop) clientEvent(lc *lconn) {
+func (l *loop) clientEvent(lc *lconn, events uint32) {
+	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		lc.readable = true
+	}
 	if lc.bk != nil {
 		lc.readable = true
 		return
@@ -333,7 +338,7 @@ func (l *loop) readClient(lc *lconn) {
 		l.closeClient(lc)
 		return
 	}
-	lc.readable = len(lc.in)+n == cap(lc.in)
+	lc.readable = lc.readable || len(lc.in)+n == cap(lc.in)
 	lc.in = lc.in[:len(lc.in)+n]
 	l.serveBuffered(lc)
 }
