@@ -221,7 +221,7 @@ func (l *loop) run() {
 			case *lconn:
 				l.clientEvent(e, ev.Events)
 			case *lbackend:
-				l.backendEvent(e)
+				l.backendEvent(e, ev.Events)
 			}
 		}
 		if now := time.Now(); now.Sub(l.swept) >= time.Second {
@@ -316,8 +316,11 @@ func (l *loop) sweep(now time.Time) {
 	l.dropClosed()
 }
 
+// ended are the events that say the other side closed or failed.
+const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+
 func (l *loop) clientEvent(lc *lconn, events uint32) {
-	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+	if events&ended != 0 {
 		lc.readable = true
 	}
 	if lc.bk != nil {
@@ -442,7 +445,7 @@ func (l *loop) backend(f *Forwarder) *lbackend {
 	return bk
 }
 
-func (l *loop) backendEvent(bk *lbackend) {
+func (l *loop) backendEvent(bk *lbackend, events uint32) {
 	lc := bk.lc
 	if lc == nil {
 		l.dropIdle(bk) // closed by the instance, or bytes nobody asked for
@@ -466,6 +469,11 @@ func (l *loop) backendEvent(bk *lbackend) {
 	}
 	bk.buf = bk.buf[:len(bk.buf)+n]
 	l.response(lc, bk)
+	if bk.lc == lc && events&ended != 0 {
+		// The instance's end came with the bytes read, a response cut
+		// short: no event will say so.
+		l.backendEvent(bk, 0)
+	}
 }
 
 // response answers the client when the whole response is in bk.buf, and
