@@ -102,7 +102,9 @@ type lconn struct {
 	since  time.Time
 	head   bool // since marks the first byte of a head still incomplete
 	// readable says epoll reported bytes while a request was in flight,
-	// or a read filled the buffer: read again once the request is over.
+	// a read filled the buffer, or the client's end came (a read takes
+	// the bytes before it, and no event says the end is left): read
+	// again once the request is over.
 	readable bool
 
 	// The request in flight.
@@ -217,9 +219,9 @@ func (l *loop) run() {
 			}
 			switch e := e.(type) {
 			case *lconn:
-				l.clientEvent(e)
+				l.clientEvent(e, ev.Events)
 			case *lbackend:
-				l.backendEvent(e)
+				l.backendEvent(e, ev.Events)
 			}
 		}
 		if now := time.Now(); now.Sub(l.swept) >= time.Second {
@@ -314,7 +316,13 @@ func (l *loop) sweep(now time.Time) {
 	l.dropClosed()
 }
 
-func (l *loop) clientEvent(lc *lconn) {
+// ended are the events that say the other side closed or failed.
+const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+
+func (l *loop) clientEvent(lc *lconn, events uint32) {
+	if events&ended != 0 {
+		lc.readable = true
+	}
 	if lc.bk != nil {
 		lc.readable = true
 		return
@@ -333,7 +341,7 @@ func (l *loop) readClient(lc *lconn) {
 		l.closeClient(lc)
 		return
 	}
-	lc.readable = len(lc.in)+n == cap(lc.in)
+	lc.readable = lc.readable || len(lc.in)+n == cap(lc.in)
 	lc.in = lc.in[:len(lc.in)+n]
 	l.serveBuffered(lc)
 }
@@ -437,7 +445,7 @@ func (l *loop) backend(f *Forwarder) *lbackend {
 	return bk
 }
 
-func (l *loop) backendEvent(bk *lbackend) {
+func (l *loop) backendEvent(bk *lbackend, events uint32) {
 	lc := bk.lc
 	if lc == nil {
 		l.dropIdle(bk) // closed by the instance, or bytes nobody asked for
@@ -461,6 +469,11 @@ func (l *loop) backendEvent(bk *lbackend) {
 	}
 	bk.buf = bk.buf[:len(bk.buf)+n]
 	l.response(lc, bk)
+	if bk.lc == lc && events&ended != 0 {
+		// The instance's end came with the bytes read, a response cut
+		// short: no event will say so.
+		l.backendEvent(bk, 0)
+	}
 }
 
 // response answers the client when the whole response is in bk.buf, and
