@@ -65,7 +65,7 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 // Close may be called more than once.
 func (f *Forwarder) Close() {
 	f.conns.close()
-	wakeLoops() // for their idle connections to f
+	wakeLoop() // for its idle connections to f
 	f.tr.CloseIdleConnections()
 }
 

@@ -6,4 +6,4 @@ package proxy
 
 func (s *Server) adopt(*clientConn) bool { return false }
 
-func wakeLoops() {}
+func wakeLoop() {}

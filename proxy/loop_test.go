@@ -310,3 +310,43 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 		t.Error("the busy connection stayed open after its request")
 	}
 }
+
+// An instance that serves one connection at a time, keeping it alive (a
+// single-threaded HTTP/1.1 server), with capacity 1: requests one after
+// the other, from several clients, never need a second connection.
+func TestOneConnectionAtATimeInstance(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			br := bufio.NewReader(c)
+			for {
+				if _, err := http.ReadRequest(br); err != nil {
+					break
+				}
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			c.Close()
+		}
+	}()
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	a.pools["default"].set(NewForwarder(l.Addr().String(), 1, func() string { return "" }), nil)
+	var ks []*keepAlive
+	for range 4 {
+		ks = append(ks, dialKeepAlive(t, a.addr, nil))
+	}
+	for i := range 12 {
+		k := ks[i%len(ks)]
+		_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
+		if res, body := k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
+			t.Fatalf("request %d: %d %q", i, res.StatusCode, body)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.queue.Close()
 	}
 	s.mu.Unlock()
-	wakeLoops() // to close their idle connections of s
+	wakeLoop() // to close its idle connections of s
 	err := s.general.Shutdown(ctx)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
