@@ -110,21 +110,22 @@ NGINX
 pids+=($!)
 sleep 0.5
 
-# measure URL [PID...] → "rps p50 p99 cpu": latencies in ms; cpu is the
-# CPU time (user + system) the PIDs spent per request, in µs: unlike
-# requests/s it hardly moves with the machine's other load.
+# measure URL [PID...] → "rps p50 p99 cpu bcpu": latencies in ms; cpu is
+# the CPU time (user + system) the PIDs spent per request, in µs: unlike
+# requests/s it hardly moves with the machine's other load; bcpu is the
+# same for the backend, whose share moves with what the proxy sends it.
 hz=$(getconf CLK_TCK)
 ticks() { local t=0 f; for p in "$@"; do read -r -a f < "/proc/$p/stat"; t=$((t + f[13] + f[14])); done; echo "$t"; }
 measure() {
   local url=$1; shift
-  local t0 t1 out
-  t0=$(ticks "$@")
+  local t0 t1 b0 b1 out
+  t0=$(ticks "$@"); b0=$(ticks "$backend_pid")
   out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url")
-  t1=$(ticks "$@")
-  awk -v ticks=$((t1 - t0)) -v hz="$hz" '
+  t1=$(ticks "$@"); b1=$(ticks "$backend_pid")
+  awk -v ticks=$((t1 - t0)) -v bticks=$((b1 - b0)) -v hz="$hz" '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 } / requests in / { n = $1 }
-    END { printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (n ? ticks * 1e6 / hz / n : 0) }' <<<"$out"
+    END { printf "%.0f %.2f %.2f %.1f %.1f\n", rps, p50, p99, (n ? ticks * 1e6 / hz / n : 0), (n ? bticks * 1e6 / hz / n : 0) }' <<<"$out"
 }
 
 echo "wrk -t$threads -c$conns -d$duration, 13-byte body; backend :$backend, appdeck :$front, nginx :$nport, nginx+headers :$hport"
@@ -133,17 +134,19 @@ echo "and the ratio of its requests/s to direct in the same round"
 printf '%-5s | %-19s | %-30s | %-30s | %-30s\n' round direct appdeck nginx nginx+headers
 ratio() { awk -v a="$1" -v d="$2" 'BEGIN{printf "%.2f", a/d}'; }
 appdeck_pid=${pids[0]}
+backend_pid=$(ss -Hltnp "sport = :$backend" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
 nginx_pids() { echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"; }
-ra=(); rn=(); rh=(); rx=(); ca=(); cn=(); ch=()
+ra=(); rn=(); rh=(); rx=(); ry=(); ca=(); cn=(); ch=(); bd=(); ba=(); bn=(); bh=()
 for i in $(seq 1 "$rounds"); do
-  read -r d dp50 dp99 _ < <(measure "http://127.0.0.1:$backend/")
-  read -r a ap50 ap99 ac < <(measure "http://127.0.0.1:$front/" "$appdeck_pid")
+  read -r d dp50 dp99 _ db < <(measure "http://127.0.0.1:$backend/")
+  read -r a ap50 ap99 ac ab < <(measure "http://127.0.0.1:$front/" "$appdeck_pid")
   # shellcheck disable=SC2046
-  read -r n np50 np99 nc < <(measure "http://127.0.0.1:$nport/" $(nginx_pids))
+  read -r n np50 np99 nc nb < <(measure "http://127.0.0.1:$nport/" $(nginx_pids))
   # shellcheck disable=SC2046
-  read -r h hp50 hp99 hc < <(measure "http://127.0.0.1:$hport/" $(nginx_pids))
+  read -r h hp50 hp99 hc hb < <(measure "http://127.0.0.1:$hport/" $(nginx_pids))
   ar=$(ratio "$a" "$d"); nr=$(ratio "$n" "$d"); hr=$(ratio "$h" "$d")
-  ra+=("$ar"); rn+=("$nr"); rh+=("$hr"); rx+=("$(ratio "$a" "$n")"); ca+=("$ac"); cn+=("$nc"); ch+=("$hc")
+  ra+=("$ar"); rn+=("$nr"); rh+=("$hr"); rx+=("$(ratio "$a" "$n")"); ry+=("$(ratio "$a" "$h")")
+  ca+=("$ac"); cn+=("$nc"); ch+=("$hc"); bd+=("$db"); ba+=("$ab"); bn+=("$nb"); bh+=("$hb")
   printf '%-5s | %6s %5s %6s | %6s %5s %6s %5sus %4s | %6s %5s %6s %5sus %4s | %6s %5s %6s %5sus %4s\n' "$i" \
     "$d" "$dp50" "$dp99" "$a" "$ap50" "$ap99" "$ac" "$ar" "$n" "$np50" "$np99" "$nc" "$nr" "$h" "$hp50" "$hp99" "$hc" "$hr"
 done
@@ -152,6 +155,11 @@ echo "ratio to direct, appdeck:       $(spread "${ra[@]}")"
 echo "ratio to direct, nginx:         $(spread "${rn[@]}")"
 echo "ratio to direct, nginx+headers: $(spread "${rh[@]}")"
 echo "appdeck/nginx requests/s:       $(spread "${rx[@]}")"
+echo "appdeck/nginx+headers:          $(spread "${ry[@]}")"
 echo "CPU µs per request, appdeck:       $(spread "${ca[@]}")"
 echo "CPU µs per request, nginx:         $(spread "${cn[@]}")"
 echo "CPU µs per request, nginx+headers: $(spread "${ch[@]}")"
+echo "the backend's CPU µs per request, served directly: $(spread "${bd[@]}")"
+echo "  through appdeck:       $(spread "${ba[@]}")"
+echo "  through nginx:         $(spread "${bn[@]}")"
+echo "  through nginx+headers: $(spread "${bh[@]}")"
