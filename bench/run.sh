@@ -84,7 +84,10 @@ http {
     }
   }
   # The same, adding the headers appdeck adds (App Engine's contract), so
-  # that the cost of the app parsing them is on both sides.
+  # that the cost of the app parsing them is on both sides. nginx drops a
+  # header whose value is empty: the user headers get one space, which
+  # the app reads as empty, as appdeck sends them for a request without
+  # a login.
   server {
     listen 127.0.0.1:$hport;
     location / {
@@ -95,10 +98,10 @@ http {
       proxy_set_header X-Appengine-Country ZZ;
       proxy_set_header X-Appengine-Request-Log-Id \$request_id;
       proxy_set_header X-Cloud-Trace-Context "\$request_id/\$connection_requests;o=1";
-      proxy_set_header X-Appengine-User-Email "";
-      proxy_set_header X-Appengine-User-Id "";
-      proxy_set_header X-Appengine-User-Nickname "";
-      proxy_set_header X-Appengine-User-Organization "";
+      proxy_set_header X-Appengine-User-Email " ";
+      proxy_set_header X-Appengine-User-Id " ";
+      proxy_set_header X-Appengine-User-Nickname " ";
+      proxy_set_header X-Appengine-User-Organization " ";
       proxy_set_header X-Appengine-User-Is-Admin 0;
       proxy_set_header X-Forwarded-For \$remote_addr;
       proxy_set_header X-Forwarded-Proto \$scheme;
