@@ -496,24 +496,23 @@ func (l *loop) reply(lc *lconn, bk *lbackend, res *resHead) {
 	} else {
 		l.closeBackend(bk)
 	}
+	// The request ends, and is recorded, before the client can see the
+	// response: whoever the client tells finds it among the records.
 	lc.o.Status, lc.o.Bytes = res.code, res.contentLength
+	lc.lease.Done(lc.o)
+	lc.lease = nil
+	cc.active.Store(false)
+	v := cc.done(&lc.o, served)
 	reqLen := cc.req.headLen + int(max(cc.req.contentLength, 0))
 	n, err := write(lc.fd, cc.res)
 	if err == unix.EAGAIN {
 		n, err = 0, nil
 	}
 	if err == nil && n < len(cc.res) {
-		l.flush(lc, lc.in[reqLen:], cc.res[n:])
+		l.flush(lc, lc.in[reqLen:], cc.res[n:], v)
 		return
 	}
-	v := served
-	if err != nil {
-		v = closed // recorded with the instance's status, as on the goroutine path
-	}
-	lc.lease.Done(lc.o)
-	lc.lease = nil
-	cc.active.Store(false)
-	if cc.done(&lc.o, v) != served || cc.s.closing.Load() {
+	if err != nil || v != served || cc.s.closing.Load() {
 		l.closeClient(lc)
 		return
 	}
@@ -598,18 +597,15 @@ func (l *loop) resume(lc *lconn, unsent []byte) {
 }
 
 // flush gives the end of a response the client's socket had no room
-// for to a goroutine, which writes it.
-func (l *loop) flush(lc *lconn, pending, rest []byte) {
-	cc, lease := lc.cc, lc.lease
-	o := lc.o
+// for to a goroutine, which writes it; v is what became of the request.
+func (l *loop) flush(lc *lconn, pending, rest []byte, v verdict) {
+	cc := lc.cc
 	rest = bytes.Clone(rest)
 	l.toGoroutine(lc, pending, func() verdict {
-		v := served
 		if _, err := cc.c.Write(rest); err != nil {
-			v = closed
+			return closed
 		}
-		lease.Done(o)
-		return cc.done(&o, v)
+		return v
 	})
 }
 
