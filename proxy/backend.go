@@ -36,17 +36,26 @@ type backendConn struct {
 // maxResponseHead bounds a response head on the fast path.
 const maxResponseHead = 32 << 10
 
-func (p *backendPool) get() (*backendConn, error) {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		bc := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		bc.reused = true
-		return bc, nil
+// conn returns a connection to the instance: an idle one of the
+// goroutines' pool, else one idle in the event loop, else a new one. A
+// new one only when none is idle keeps the connections within what the
+// instance serves at once: one that takes a single connection at a time
+// never accepts a second while the first one is open.
+func (f *Forwarder) conn() (*backendConn, error) {
+	for try := range 2 {
+		if bc := f.conns.takeIdle(); bc != nil {
+			bc.reused = true
+			return bc, nil
+		}
+		if try == 0 {
+			// Asking the loop takes a moment, in which a goroutine may
+			// have put one back: look again after.
+			if bc := borrowIdle(f); bc != nil {
+				return bc, nil
+			}
+		}
 	}
-	p.mu.Unlock()
-	return p.dial()
+	return f.conns.dial()
 }
 
 // takeIdle returns an idle connection, or nil: it never dials.
@@ -178,7 +187,7 @@ var errClient = errors.New("client connection failed")
 // any byte of a response came back and the request can be sent again.
 func (f *Forwarder) exchange(cc *clientConn, rest int64, deadline time.Time, slack time.Duration) (*backendConn, resHead, error) {
 	for attempt := 0; ; attempt++ {
-		bc, err := f.conns.get()
+		bc, err := f.conn()
 		if attempt > 0 && err == nil && bc.reused {
 			bc.c.Close()
 			bc, err = f.conns.dial()

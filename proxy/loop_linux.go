@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"os"
@@ -64,8 +65,9 @@ func wakeLoop() {
 type loop struct {
 	ep, wake int // the epoll and eventfd descriptors
 
-	mu    sync.Mutex
-	inbox []*lconn // adopted, not yet registered
+	mu      sync.Mutex
+	inbox   []*lconn // adopted, not yet registered
+	borrows []borrow // goroutines asking for an idle instance connection
 
 	// Owned by the loop's goroutine.
 	fds    map[int32]endpoint
@@ -73,6 +75,12 @@ type loop struct {
 	idle   map[*Forwarder][]*lbackend
 	swept  time.Time
 	closes uint64 // theLoop.closes when last looked at
+}
+
+// borrow asks the loop for one of its idle connections to f.
+type borrow struct {
+	f   *Forwarder
+	got chan *backendConn // nil when the loop has none
 }
 
 // endpoint is a registered descriptor: a client or a backend connection.
@@ -159,6 +167,39 @@ func (s *Server) adopt(cc *clientConn) bool {
 	return true
 }
 
+// borrowIdle takes a connection to f that the loop holds idle, for a
+// goroutine that would otherwise dial; nil when it holds none.
+func borrowIdle(f *Forwarder) *backendConn {
+	l := getLoop()
+	if l == nil {
+		return nil
+	}
+	b := borrow{f: f, got: make(chan *backendConn, 1)}
+	l.mu.Lock()
+	l.borrows = append(l.borrows, b)
+	l.mu.Unlock()
+	l.wakeUp()
+	return <-b.got
+}
+
+// lend answers a borrow: the last idle connection to b.f, as a net.Conn.
+func (l *loop) lend(b borrow) {
+	idle := l.idle[b.f]
+	if len(idle) == 0 {
+		b.got <- nil
+		return
+	}
+	bk := idle[len(idle)-1]
+	l.idle[b.f] = idle[:len(idle)-1]
+	l.unregister(bk.fd)
+	c, err := fileConn(bk.fd)
+	if err != nil {
+		b.got <- nil
+		return
+	}
+	b.got <- &backendConn{c: c, br: bufio.NewReaderSize(c, maxResponseHead), reused: true}
+}
+
 // dupConn returns a descriptor of its own for c's socket.
 func dupConn(c net.Conn) (int, error) {
 	sc, ok := c.(syscall.Conn)
@@ -241,9 +282,12 @@ func (l *loop) woken() {
 	var buf [8]byte
 	_, _ = unix.Read(l.wake, buf[:])
 	l.mu.Lock()
-	inbox := l.inbox
-	l.inbox = nil
+	inbox, borrows := l.inbox, l.borrows
+	l.inbox, l.borrows = nil, nil
 	l.mu.Unlock()
+	for _, b := range borrows {
+		l.lend(b)
+	}
 	now := time.Now()
 	for _, lc := range inbox {
 		lc.serial = l.nextSerial()
@@ -432,12 +476,14 @@ func (l *loop) backend(f *Forwarder) *lbackend {
 
 func (l *loop) backendEvent(bk *lbackend, events uint32) {
 	lc := bk.lc
-	if lc == nil {
-		l.dropIdle(bk) // closed by the instance, or bytes nobody asked for
-		return
-	}
 	n, err := read(bk.fd, bk.buf[len(bk.buf):cap(bk.buf)])
 	if err == unix.EAGAIN {
+		// An event can come late: for bytes the read after an
+		// earlier one already took. Nothing to do.
+		return
+	}
+	if lc == nil {
+		l.dropIdle(bk) // closed by the instance, or bytes nobody asked for
 		return
 	}
 	if n <= 0 {

@@ -7,3 +7,5 @@ package proxy
 func (s *Server) adopt(*clientConn) bool { return false }
 
 func wakeLoop() {}
+
+func borrowIdle(*Forwarder) *backendConn { return nil }

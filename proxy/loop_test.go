@@ -311,15 +311,15 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	}
 }
 
-// An instance that serves one connection at a time, keeping it alive (a
-// single-threaded HTTP/1.1 server), with capacity 1: requests one after
-// the other, from several clients, never need a second connection.
-func TestOneConnectionAtATimeInstance(t *testing.T) {
+// oneConnAtATime is an instance that serves one connection at a time,
+// keeping it alive (a single-threaded HTTP/1.1 server): a second
+// connection waits until the first one closes.
+func oneConnAtATime(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -336,8 +336,14 @@ func TestOneConnectionAtATimeInstance(t *testing.T) {
 			c.Close()
 		}
 	}()
+	return l.Addr().String()
+}
+
+// With capacity 1, requests one after the other, from several clients,
+// never need a second connection.
+func TestOneConnectionAtATimeInstance(t *testing.T) {
 	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder(l.Addr().String(), 1, func() string { return "" }), nil)
+	a.pools["default"].set(NewForwarder(oneConnAtATime(t), 1, func() string { return "" }), nil)
 	var ks []*keepAlive
 	for range 4 {
 		ks = append(ks, dialKeepAlive(t, a.addr, nil))
@@ -347,6 +353,84 @@ func TestOneConnectionAtATimeInstance(t *testing.T) {
 		_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
 		if res, body := k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
 			t.Fatalf("request %d: %d %q", i, res.StatusCode, body)
+		}
+	}
+}
+
+// capacityPool leases one forwarder to at most n requests at once, as
+// the supervisor's pool does.
+type capacityPool struct {
+	f     http.Handler
+	slots chan struct{}
+}
+
+func (p *capacityPool) lease() *Lease {
+	return &Lease{Handler: p.f, Instance: "0", Done: func(Outcome) { <-p.slots }}
+}
+
+func (p *capacityPool) Acquire(ctx context.Context) (*Lease, error) {
+	select {
+	case p.slots <- struct{}{}:
+		return p.lease(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *capacityPool) TryAcquire() (*Lease, error) {
+	select {
+	case p.slots <- struct{}{}:
+		return p.lease(), nil
+	default:
+		return nil, nil
+	}
+}
+
+// Clients at once, to an instance of capacity 1 that serves one
+// connection at a time: whichever tier a request waits on, it gets the
+// one connection, never a second that the instance would not accept.
+func TestOneConnectionAtATimeInstanceUnderConcurrentClients(t *testing.T) {
+	f := NewForwarder(oneConnAtATime(t), 1, func() string { return "" })
+	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return &capacityPool{f: f, slots: make(chan struct{}, 1)} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rt.NewServer("default")
+	go s.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	errs := make(chan error, 4)
+	for range 4 {
+		k := dialKeepAlive(t, l.Addr().String(), nil)
+		go func() {
+			for i := range 10 {
+				_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
+				k.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+				res, err := http.ReadResponse(k.br, nil)
+				if err != nil {
+					errs <- fmt.Errorf("request %d: %v", i, err)
+					return
+				}
+				body, _ := io.ReadAll(res.Body)
+				if res.StatusCode != 200 || string(body) != "ok" {
+					errs <- fmt.Errorf("request %d: %d %q", i, res.StatusCode, body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
