@@ -40,22 +40,27 @@ const maxResponseHead = 32 << 10
 // goroutines' pool, else one idle in the event loop, else a new one. A
 // new one only when none is idle keeps the connections within what the
 // instance serves at once: one that takes a single connection at a time
-// never accepts a second while the first one is open.
+// never accepts a second while the first one is open. (A connection is
+// put back before its lease ends, so the next lease holder finds it.)
 func (f *Forwarder) conn() (*backendConn, error) {
-	for try := range 2 {
-		if bc := f.conns.takeIdle(); bc != nil {
-			bc.reused = true
-			return bc, nil
-		}
-		if try == 0 {
-			// Asking the loop takes a moment, in which a goroutine may
-			// have put one back: look again after.
-			if bc := borrowIdle(f); bc != nil {
-				return bc, nil
-			}
-		}
+	if bc := f.conns.takeIdle(); bc != nil {
+		bc.reused = true
+		return bc, nil
+	}
+	if bc := borrowIdle(f); bc != nil {
+		return bc, nil
 	}
 	return f.conns.dial()
+}
+
+// put keeps an idle connection for the next request: in the event loop's
+// pool when there is a loop, so that every idle connection is in one
+// place and a borrow finds it; else in the goroutines' pool.
+func (f *Forwarder) put(bc *backendConn) {
+	if bc.br.Buffered() == 0 && giveIdle(f, bc.c) {
+		return
+	}
+	f.conns.put(bc)
 }
 
 // takeIdle returns an idle connection, or nil: it never dials.
@@ -168,7 +173,7 @@ func (f *Forwarder) respond(cc *clientConn, svc *service, o *Outcome, bc *backen
 	o.Status = res.code
 	v := cc.copyResponse(bc, &res, o)
 	if v == served && !res.close && !res.unframed {
-		f.conns.put(bc)
+		f.put(bc)
 	} else {
 		bc.c.Close()
 	}

@@ -66,8 +66,9 @@ type loop struct {
 	ep, wake int // the epoll and eventfd descriptors
 
 	mu      sync.Mutex
-	inbox   []*lconn // adopted, not yet registered
-	borrows []borrow // goroutines asking for an idle instance connection
+	inbox   []*lconn    // adopted, not yet registered
+	given   []*lbackend // idle instance connections given by goroutines
+	borrows []borrow    // goroutines asking for an idle instance connection
 
 	// Owned by the loop's goroutine.
 	fds    map[int32]endpoint
@@ -182,6 +183,25 @@ func borrowIdle(f *Forwarder) *backendConn {
 	return <-b.got
 }
 
+// giveIdle hands an idle connection to f from a goroutine to the loop's
+// pool; false leaves it with the caller.
+func giveIdle(f *Forwarder, c net.Conn) bool {
+	l := getLoop()
+	if l == nil {
+		return false
+	}
+	fd, err := dupConn(c)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	l.mu.Lock()
+	l.given = append(l.given, &lbackend{f: f, fd: fd, buf: make([]byte, 0, maxResponseHead)})
+	l.mu.Unlock()
+	l.wakeUp()
+	return true
+}
+
 // lend answers a borrow: the last idle connection to b.f, as a net.Conn.
 func (l *loop) lend(b borrow) {
 	idle := l.idle[b.f]
@@ -282,9 +302,19 @@ func (l *loop) woken() {
 	var buf [8]byte
 	_, _ = unix.Read(l.wake, buf[:])
 	l.mu.Lock()
-	inbox, borrows := l.inbox, l.borrows
-	l.inbox, l.borrows = nil, nil
+	inbox, given, borrows := l.inbox, l.given, l.borrows
+	l.inbox, l.given, l.borrows = nil, nil, nil
 	l.mu.Unlock()
+	// Connections given back before a borrow was asked for are lent to
+	// it: a lease ends after its connection is given back.
+	for _, bk := range given {
+		bk.serial = l.nextSerial()
+		if l.register(bk.fd, bk) {
+			l.putBackend(bk)
+		} else {
+			unix.Close(bk.fd)
+		}
+	}
 	for _, b := range borrows {
 		l.lend(b)
 	}

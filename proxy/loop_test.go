@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,7 +21,7 @@ import (
 // first request of a connection warms the loop's pool of instance
 // connections, and the requests after it are the loop's.
 
-// clientConn for tests: one keep-alive connection to the front.
+// keepAlive is one keep-alive client connection to the front.
 type keepAlive struct {
 	t  *testing.T
 	c  net.Conn
@@ -52,6 +53,48 @@ func (k *keepAlive) do(req string) (*http.Response, string) {
 	k.t.Helper()
 	k.send(req)
 	return readResponse(k.t, k.br, req)
+}
+
+// repeat sends req in turn until the time comes and checks each answer
+// is 200 "ok"; it may run on any goroutine.
+func (k *keepAlive) repeat(req string, until time.Time) error {
+	for i := 0; time.Now().Before(until); i++ {
+		_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(k.c, req); err != nil {
+			return err
+		}
+		res, err := http.ReadResponse(k.br, nil)
+		if err != nil {
+			return fmt.Errorf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || string(body) != "ok" {
+			return fmt.Errorf("request %d: %d %q", i, res.StatusCode, body)
+		}
+	}
+	return nil
+}
+
+// serveWith serves the script app's default service with pool on a
+// free port, and returns its address.
+func serveWith(t *testing.T, pool Pool) string {
+	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return pool }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rt.NewServer("default")
+	go s.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+		rt.Close()
+	})
+	return l.Addr().String()
 }
 
 // closedByServer says whether the server closed the connection within
@@ -391,46 +434,61 @@ func (p *capacityPool) TryAcquire() (*Lease, error) {
 // one connection, never a second that the instance would not accept.
 func TestOneConnectionAtATimeInstanceUnderConcurrentClients(t *testing.T) {
 	f := NewForwarder(oneConnAtATime(t), 1, func() string { return "" })
-	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return &capacityPool{f: f, slots: make(chan struct{}, 1)} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := rt.NewServer("default")
-	go s.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
+	addr := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 1)})
 	errs := make(chan error, 4)
+	until := time.Now().Add(time.Second)
 	for range 4 {
-		k := dialKeepAlive(t, l.Addr().String(), nil)
-		go func() {
-			for i := range 10 {
-				_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
-				k.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-				res, err := http.ReadResponse(k.br, nil)
-				if err != nil {
-					errs <- fmt.Errorf("request %d: %v", i, err)
-					return
-				}
-				body, _ := io.ReadAll(res.Body)
-				if res.StatusCode != 200 || string(body) != "ok" {
-					errs <- fmt.Errorf("request %d: %d %q", i, res.StatusCode, body)
-					return
-				}
-			}
-			errs <- nil
-		}()
+		k := dialKeepAlive(t, addr, nil)
+		go func() { errs <- k.repeat("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", until) }()
 	}
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Thirty clients at once, against an instance of capacity 10: the front
+// never holds more connections to it than the instance serves at once,
+// whichever tier each request takes (bodies of 3,000 bytes often come
+// in two reads, and go to a goroutine).
+func TestConnectionsToAnInstanceStayWithinItsCapacity(t *testing.T) {
+	var open, most atomic.Int64
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	backend.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			n := open.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	backend.Start()
+	t.Cleanup(backend.Close)
+	f := NewForwarder(strings.TrimPrefix(backend.URL, "http://"), 10, func() string { return "" })
+	addr := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 10)})
+	post := "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3000\r\n\r\n" + strings.Repeat("x", 3000)
+	errs := make(chan error, 30)
+	until := time.Now().Add(2 * time.Second)
+	for i := range 30 {
+		k := dialKeepAlive(t, addr, nil)
+		req := "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+		if i%2 == 1 {
+			req = post
+		}
+		go func() { errs <- k.repeat(req, until) }()
+	}
+	for range 30 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := most.Load(); n > 10 {
+		t.Errorf("%d connections open to an instance of capacity 10", n)
 	}
 }
