@@ -43,14 +43,19 @@ const maxResponseHead = 32 << 10
 // never accepts a second while the first one is open. (A connection is
 // put back before its lease ends, so the next lease holder finds it.)
 func (f *Forwarder) conn() (*backendConn, error) {
-	if bc := f.conns.takeIdle(); bc != nil {
-		bc.reused = true
-		return bc, nil
-	}
-	if bc := borrowIdle(f); bc != nil {
+	if bc := f.idle(); bc != nil {
 		return bc, nil
 	}
 	return f.conns.dial()
+}
+
+// idle returns an idle connection to the instance, or nil.
+func (f *Forwarder) idle() *backendConn {
+	if bc := f.conns.takeIdle(); bc != nil {
+		bc.reused = true
+		return bc
+	}
+	return borrowIdle(f)
 }
 
 // put keeps an idle connection for the next request: in the event loop's
@@ -84,11 +89,23 @@ func (p *backendPool) isClosed() bool {
 }
 
 func (p *backendPool) dial() (*backendConn, error) {
-	c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+	c, err := net.DialTimeout("tcp", p.addr, dialTimeout)
 	if err != nil {
-		return nil, err
+		return nil, &dialError{err}
 	}
 	return &backendConn{c: c, br: readerWith(c, nil, maxResponseHead)}, nil
+}
+
+// dialTimeout bounds a connect to an instance. An instance whose accept
+// queue is full (one serving a connection at a time) lets it run out.
+const dialTimeout = 5 * time.Second
+
+// dialError is a failed connect to the instance: not the request's
+// deadline, even when it is a timeout.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string {
+	return fmt.Sprintf("could not connect to the instance within %s: %v", dialTimeout, e.err)
 }
 
 // readerWith returns a reader of c whose buffer holds pending, bytes
@@ -526,6 +543,15 @@ func isTimeout(err error) bool {
 // fail answers a request the instance did not: 504 when the deadline
 // passed, else 502 with the reason, through the app's error handlers.
 func (f *Forwarder) fail(w http.ResponseWriter, svc *service, err error) {
+	var de *dialError
+	if errors.As(err, &de) {
+		detail := de.Error() + "."
+		if why := f.explain(); why != "" {
+			detail = why
+		}
+		svc.fail(w, http.StatusBadGateway, codeDefault, "The instance did not accept a connection", detail, 0)
+		return
+	}
 	if isTimeout(err) {
 		svc.fail(w, http.StatusGatewayTimeout, codeTimeout, "The request did not finish before its deadline",
 			"App Engine ends requests after 10 minutes with automatic scaling and 24 hours with basic or manual scaling. This one had "+svc.deadline.String()+".", 0)

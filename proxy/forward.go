@@ -32,7 +32,8 @@ type Forwarder struct {
 // requests. When the instance fails to answer, explain tells why (the
 // process exited, its last stderr lines), for the 502 page.
 func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
-	f := &Forwarder{addr: addr, explain: explain, tr: newTransport(capacity), conns: backendPool{addr: addr, max: capacity}}
+	f := &Forwarder{addr: addr, explain: explain, conns: backendPool{addr: addr, max: capacity}}
+	f.tr = newTransport(f.dialGeneral)
 	target := &url.URL{Scheme: "http", Host: addr}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -163,18 +164,29 @@ func (fc *forwardContext) failed(w http.ResponseWriter, r *http.Request, err err
 	writePage(w, http.StatusBadGateway, title, strings.TrimSpace(detail), 0)
 }
 
-// newTransport is tuned for one local backend: http.DefaultTransport keeps
-// only two idle connections per host, so under concurrency most requests
-// would dial anew and throughput halves.
-func newTransport(capacity int) *http.Transport {
+// newTransport returns the general path's transport. It keeps no
+// connection alive: the fast path's pool is the one pool of idle
+// connections, and a second one could hold the only connection an
+// instance serves at a time. The general path's requests are the odd
+// ones, so a dial each costs little.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	return &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          capacity * 2,
-		MaxIdleConnsPerHost:   capacity * 2,
-		IdleConnTimeout:       90 * time.Second,
+		DialContext:           dial,
+		DisableKeepAlives:     true,
 		DisableCompression:    true, // pass the app's encoding through untouched
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+// dialGeneral dials for the general path, first closing one idle
+// connection of the fast path's, so that an instance serving a set
+// number of connections at a time has room for the new one.
+func (f *Forwarder) dialGeneral(ctx context.Context, network, addr string) (net.Conn, error) {
+	if bc := f.idle(); bc != nil {
+		bc.c.Close()
+	}
+	d := net.Dialer{Timeout: dialTimeout}
+	return d.DialContext(ctx, network, addr)
 }
 
 // bufferPool recycles the 32 KiB copy buffers of both paths.

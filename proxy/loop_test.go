@@ -400,6 +400,28 @@ func TestOneConnectionAtATimeInstance(t *testing.T) {
 	}
 }
 
+// Requests the fast path leaves to net/http (HTTP/1.0, a chunked upload,
+// Expect, an encoded path) reach an instance that serves one connection
+// at a time too, after the fast path left a connection to it idle.
+func TestOneConnectionAtATimeInstanceOnTheGeneralPath(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	a.pools["default"].set(NewForwarder(oneConnAtATime(t), 1, func() string { return "" }), nil)
+	for _, req := range []string{
+		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /%7Ex HTTP/1.1\r\nHost: localhost\r\n\r\n",
+	} {
+		k := dialKeepAlive(t, a.addr, nil)
+		_ = k.c.SetDeadline(time.Now().Add(5 * time.Second))
+		if res, body := k.do(req); res.StatusCode != 200 || body != "ok" {
+			t.Fatalf("%q: %d %q", req, res.StatusCode, body)
+		}
+	}
+}
+
 // capacityPool leases one forwarder to at most n requests at once, as
 // the supervisor's pool does.
 type capacityPool struct {
@@ -490,5 +512,16 @@ func TestConnectionsToAnInstanceStayWithinItsCapacity(t *testing.T) {
 	}
 	if n := most.Load(); n > 10 {
 		t.Errorf("%d connections open to an instance of capacity 10", n)
+	}
+}
+
+// A connect that fails is said to be one, not a passed deadline.
+func TestAFailedConnectIsNamed(t *testing.T) {
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	a.pools["default"].set(NewForwarder("127.0.0.1:1", 1, func() string { return "" }), nil)
+	res, body := raw(t, a.addr, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if res.StatusCode != 502 || !strings.Contains(body, "The instance did not accept a connection") ||
+		!strings.Contains(body, "could not connect to the instance within 5s") {
+		t.Errorf("%d %q", res.StatusCode, body)
 	}
 }
