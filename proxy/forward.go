@@ -15,16 +15,16 @@ import (
 	"time"
 )
 
-// Forwarder passes requests to one instance. The fast path (server.go)
-// writes plain HTTP/1.1 requests itself over pooled keep-alive
-// connections (conns); everything else — upgrades, chunked uploads,
-// odd requests — goes through an httputil.ReverseProxy.
+// Forwarder passes requests to one instance. The fast path (server.go,
+// loop_linux.go) writes plain HTTP/1.1 requests itself over pooled
+// keep-alive connections; everything else — upgrades, chunked uploads,
+// odd requests — goes through an httputil.ReverseProxy, on a connection
+// of its own for each request.
 type Forwarder struct {
 	addr    string
 	explain func() string
 	rp      *httputil.ReverseProxy
-	tr      *http.Transport // rp's
-	conns   backendPool
+	conns   backendPool // idle fast path connections (without an event loop)
 }
 
 // NewForwarder returns a forwarder to the instance listening on addr
@@ -33,7 +33,6 @@ type Forwarder struct {
 // process exited, its last stderr lines), for the 502 page.
 func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 	f := &Forwarder{addr: addr, explain: explain, conns: backendPool{addr: addr, max: capacity}}
-	f.tr = newTransport(f.dialGeneral)
 	target := &url.URL{Scheme: "http", Host: addr}
 	f.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -47,7 +46,7 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 			}
 			fc.id.set(pr.Out.Header, true)
 		},
-		Transport:  f.tr,
+		Transport:  newTransport(f.dialGeneral),
 		BufferPool: bufferPool{},
 		// Flush every write, as the fast path does: the client sees what
 		// the instance sent even when the instance fails mid-body.
@@ -60,14 +59,11 @@ func NewForwarder(addr string, capacity int, explain func() string) *Forwarder {
 
 // Close drops the connections f keeps alive to the instance, for when its
 // process is done: the idle ones at once, and one still carrying a fast
-// path request when that request ends (the event loops' too). (A general path connection busy at
-// Close goes back to the Transport, which closes it when the instance's
-// end closes; only the fast path's pool never reads its idle connections.)
+// path request when that request ends. (The general path keeps none.)
 // Close may be called more than once.
 func (f *Forwarder) Close() {
 	f.conns.close()
 	wakeLoop() // for its idle connections to f
-	f.tr.CloseIdleConnections()
 }
 
 // forwardContext is what the general path needs to know about a request
