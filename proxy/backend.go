@@ -108,6 +108,18 @@ func (e *dialError) Error() string {
 	return fmt.Sprintf("could not connect to the instance within %s: %v", dialTimeout, e.err)
 }
 
+// detail says what the user can do about it: an instance that lets a
+// connect time out has a full accept queue, the mark of a server that
+// takes one connection at a time while more requests than that come.
+func (e *dialError) detail() string {
+	msg := e.Error() + "."
+	if isTimeout(e.err) {
+		msg += " If the app serves one connection at a time (a single-threaded server), set" +
+			" max_concurrent_requests: 1 under automatic_scaling in its app.yaml."
+	}
+	return msg
+}
+
 // readerWith returns a reader of c whose buffer holds pending, bytes
 // already read from c.
 func readerWith(c net.Conn, pending []byte, size int) *bufio.Reader {
@@ -545,7 +557,7 @@ func isTimeout(err error) bool {
 func (f *Forwarder) fail(w http.ResponseWriter, svc *service, err error) {
 	var de *dialError
 	if errors.As(err, &de) {
-		detail := de.Error() + "."
+		detail := de.detail()
 		if why := f.explain(); why != "" {
 			detail = why
 		}

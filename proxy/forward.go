@@ -148,11 +148,14 @@ func (fc *forwardContext) failed(w http.ResponseWriter, r *http.Request, err err
 	case r.Context().Err() != nil:
 		return // the client went away; nobody to tell
 	}
-	detail := err.Error()
+	title, detail := "The instance did not answer", err.Error()
+	var de *dialError
+	if errors.As(err, &de) {
+		title, detail = "The instance did not accept a connection", de.detail()
+	}
 	if why := explain(); why != "" {
 		detail = why
 	}
-	const title = "The instance did not answer"
 	if fc.svc != nil {
 		fc.svc.fail(w, http.StatusBadGateway, codeDefault, title, strings.TrimSpace(detail), 0)
 		return
@@ -182,7 +185,11 @@ func (f *Forwarder) dialGeneral(ctx context.Context, network, addr string) (net.
 		bc.c.Close()
 	}
 	d := net.Dialer{Timeout: dialTimeout}
-	return d.DialContext(ctx, network, addr)
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	return c, nil
 }
 
 // bufferPool recycles the 32 KiB copy buffers of both paths.

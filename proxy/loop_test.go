@@ -519,9 +519,32 @@ func TestConnectionsToAnInstanceStayWithinItsCapacity(t *testing.T) {
 func TestAFailedConnectIsNamed(t *testing.T) {
 	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
 	a.pools["default"].set(NewForwarder("127.0.0.1:1", 1, func() string { return "" }), nil)
-	res, body := raw(t, a.addr, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-	if res.StatusCode != 502 || !strings.Contains(body, "The instance did not accept a connection") ||
-		!strings.Contains(body, "could not connect to the instance within 5s") {
-		t.Errorf("%d %q", res.StatusCode, body)
+	for _, req := range []string{
+		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", // the general path
+	} {
+		res, body := raw(t, a.addr, req)
+		if res.StatusCode != 502 || !strings.Contains(body, "The instance did not accept a connection") ||
+			!strings.Contains(body, "could not connect to the instance within 5s") {
+			t.Errorf("%q: %d %q", req, res.StatusCode, body)
+		}
+	}
+}
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// A connect that times out points at the likely cause; a refused one
+// does not.
+func TestDialErrorDetail(t *testing.T) {
+	if d := (&dialError{timeoutError{}}).detail(); !strings.Contains(d, "max_concurrent_requests: 1") {
+		t.Errorf("timeout: %q", d)
+	}
+	if d := (&dialError{syscall.ECONNREFUSED}).detail(); strings.Contains(d, "max_concurrent_requests") || !strings.Contains(d, "connection refused") {
+		t.Errorf("refused: %q", d)
 	}
 }
