@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Tests of the fast path's turns between its event loops (Linux) and
+// Tests of the fast path's turns between its event loop (Linux) and
 // its goroutines. What they check holds on every platform; on Linux the
 // first request of a connection warms the loop's pool of instance
 // connections, and the requests after it are the loop's.

@@ -144,7 +144,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			s.mu.Lock()
 			for cc := range s.conns {
-				if !cc.inLoop { // a loop closes its own when their requests end
+				if !cc.inLoop { // the loop closes its own when their requests end
 					cc.c.Close()
 				}
 			}
