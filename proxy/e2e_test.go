@@ -210,6 +210,40 @@ func startApp(t testing.TB, backend *httptest.Server, files map[string]string, o
 	return a
 }
 
+// appOn is the script app, its requests forwarded to the instance at
+// addr, which serves capacity of them at once.
+func appOn(t testing.TB, addr string, capacity int) *testApp {
+	t.Helper()
+	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
+	a.pools["default"].set(NewForwarder(addr, capacity, func() string { return "" }), nil)
+	return a
+}
+
+// rawBackend is an instance written by hand: serve runs on each
+// connection it accepts, on a goroutine of its own, which closes the
+// connection after. It returns the instance's address.
+func rawBackend(t testing.TB, serve func(c net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
 // loadApp loads one app.yaml.
 func loadApp(t testing.TB, yaml string) *config.App {
 	t.Helper()

@@ -158,6 +158,9 @@ type reqHead struct {
 	headLen              int
 }
 
+// size is the length of the request, head and body, as it came.
+func (r *reqHead) size() int { return r.headLen + int(max(r.contentLength, 0)) }
+
 // parse reads the head in buf, copying the headers the instance may
 // see into out. It returns false for anything the fast path leaves to
 // net/http: HTTP/1.0, absolute or odd targets, encoded or dot-segment

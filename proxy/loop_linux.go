@@ -204,13 +204,11 @@ func giveIdle(f *Forwarder, c net.Conn) bool {
 
 // lend answers a borrow: the last idle connection to b.f, as a net.Conn.
 func (l *loop) lend(b borrow) {
-	idle := l.idle[b.f]
-	if len(idle) == 0 {
+	bk := l.takeIdle(b.f)
+	if bk == nil {
 		b.got <- nil
 		return
 	}
-	bk := idle[len(idle)-1]
-	l.idle[b.f] = idle[:len(idle)-1]
 	l.unregister(bk.fd)
 	c, err := fileConn(bk.fd)
 	if err != nil {
@@ -454,7 +452,7 @@ func (l *loop) request(lc *lconn) {
 	}
 	id := newIdentity(u, cc.ip)
 	cc.out = id.appendHeaders(cc.out, !cc.req.trace)
-	cc.out = append(cc.out, lc.in[cc.req.headLen:cc.req.headLen+int(max(cc.req.contentLength, 0))]...)
+	cc.out = append(cc.out, lc.in[cc.req.headLen:cc.req.size()]...)
 	l.send(lc, bk)
 }
 
@@ -479,9 +477,7 @@ func (l *loop) send(lc *lconn, bk *lbackend) {
 // backend returns an idle connection to f: the loop's own, else one the
 // goroutines left in f's pool; nil when there is none (a goroutine dials).
 func (l *loop) backend(f *Forwarder) *lbackend {
-	if idle := l.idle[f]; len(idle) > 0 {
-		bk := idle[len(idle)-1]
-		l.idle[f] = idle[:len(idle)-1]
+	if bk := l.takeIdle(f); bk != nil {
 		return bk
 	}
 	bc := f.conns.takeIdle()
@@ -579,7 +575,7 @@ func (l *loop) reply(lc *lconn, bk *lbackend, res *resHead) {
 	lc.lease = nil
 	cc.active.Store(false)
 	v := cc.done(&lc.o, served)
-	reqLen := cc.req.headLen + int(max(cc.req.contentLength, 0))
+	reqLen := cc.req.size()
 	n, err := write(lc.fd, cc.res)
 	if err == unix.EAGAIN {
 		n, err = 0, nil
@@ -615,6 +611,17 @@ func (l *loop) putBackend(bk *lbackend) {
 		return
 	}
 	l.idle[bk.f] = append(idle, bk)
+}
+
+// takeIdle takes the connection to f last made idle, or nil.
+func (l *loop) takeIdle(f *Forwarder) *lbackend {
+	idle := l.idle[f]
+	if len(idle) == 0 {
+		return nil
+	}
+	bk := idle[len(idle)-1]
+	l.idle[f] = idle[:len(idle)-1]
+	return bk
 }
 
 // dropIdle closes an idle backend connection and forgets it.
@@ -661,7 +668,7 @@ func (l *loop) resume(lc *lconn, unsent []byte) {
 	l.unregister(bk.fd)
 	c, err := fileConn(bk.fd)
 	bk.lc = nil
-	reqLen := cc.req.headLen + int(max(cc.req.contentLength, 0))
+	reqLen := cc.req.size()
 	handed := l.toGoroutine(lc, lc.in[reqLen:], func() verdict {
 		v := bk.f.answerFrom(cc, svc, &o, c, err, pending, unsent)
 		lease.Done(o)
@@ -727,22 +734,15 @@ func pollNow(ep int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
-func read(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
+func read(fd int, p []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, p) }
+func write(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
 
-func write(fd int, p []byte) (int, error) {
+// rawIO is read(2) or write(2), whichever trap says.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	if errno != 0 {
 		return -1, errno
 	}

@@ -43,39 +43,23 @@ func TestRequestAndEndOfInputInOneSegment(t *testing.T) {
 // its FIN in one segment: the client gets what came and the end of the
 // connection at once, not at the request's deadline.
 func TestInstanceEndingMidResponseInOneSegment(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
+	a := appOn(t, rawBackend(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					if req.URL.Path != "/die" {
-						_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-						continue
-					}
-					cork(t, c.(*net.TCPConn))
-					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
-					_ = c.(*net.TCPConn).CloseWrite()
-					return
-				}
-			}()
+			if req.URL.Path != "/die" {
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				continue
+			}
+			cork(t, c.(*net.TCPConn))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+			_ = c.(*net.TCPConn).CloseWrite()
+			return
 		}
-	}()
-	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder(l.Addr().String(), 4, func() string { return "" }), nil)
+	}), 4)
 	k := dialKeepAlive(t, a.addr, nil)
 	if res, body := k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
 		t.Fatalf("%d %q", res.StatusCode, body)

@@ -76,8 +76,8 @@ func (k *keepAlive) repeat(req string, until time.Time) error {
 }
 
 // serveWith serves the script app's default service with pool on a
-// free port, and returns its address.
-func serveWith(t *testing.T, pool Pool) string {
+// free port, and returns its address and server.
+func serveWith(t *testing.T, pool Pool) (string, *Server) {
 	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return pool }})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func serveWith(t *testing.T, pool Pool) string {
 		_ = s.Shutdown(ctx)
 		rt.Close()
 	})
-	return l.Addr().String()
+	return l.Addr().String(), s
 }
 
 // closedByServer says whether the server closed the connection within
@@ -204,32 +204,16 @@ func TestPipelinedRequests(t *testing.T) {
 // An instance may close a kept connection just as a request goes out on
 // it; the request is sent again on a new one, and the client never knows.
 func TestInstanceClosingAKeptConnectionAsTheRequestGoesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				_, _ = http.ReadRequest(br) // and close without an answer
-			}()
+	a := appOn(t, rawBackend(t, func(c net.Conn) {
+		conns.Add(1)
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder(l.Addr().String(), 4, func() string { return "" }), nil)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		_, _ = http.ReadRequest(br) // and close without an answer
+	}), 4)
 	k := dialKeepAlive(t, a.addr, nil)
 	for i := range 4 {
 		if res, body := k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
@@ -302,22 +286,11 @@ func TestDeadlineOnAKeptConnection(t *testing.T) {
 // finish.
 func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	release := make(chan struct{})
-	app := loadApp(t, scriptApp)
 	backend := echoBackend(t, release)
 	f := NewForwarder(strings.TrimPrefix(backend.URL, "http://"), 10, func() string { return "" })
-	rt, err := New(Options{App: app, Pool: func(string) Pool { return &testPool{f: f} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := rt.NewServer("default")
-	go s.Serve(l)
-	idle := dialKeepAlive(t, l.Addr().String(), nil)
-	busy := dialKeepAlive(t, l.Addr().String(), nil)
+	addr, s := serveWith(t, &testPool{f: f})
+	idle := dialKeepAlive(t, addr, nil)
+	busy := dialKeepAlive(t, addr, nil)
 	for _, k := range []*keepAlive{idle, busy, idle, busy} {
 		k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	}
@@ -385,8 +358,7 @@ func oneConnAtATime(t *testing.T) string {
 // With capacity 1, requests one after the other, from several clients,
 // never need a second connection.
 func TestOneConnectionAtATimeInstance(t *testing.T) {
-	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder(oneConnAtATime(t), 1, func() string { return "" }), nil)
+	a := appOn(t, oneConnAtATime(t), 1)
 	var ks []*keepAlive
 	for range 4 {
 		ks = append(ks, dialKeepAlive(t, a.addr, nil))
@@ -404,8 +376,7 @@ func TestOneConnectionAtATimeInstance(t *testing.T) {
 // Expect, an encoded path) reach an instance that serves one connection
 // at a time too, after the fast path left a connection to it idle.
 func TestOneConnectionAtATimeInstanceOnTheGeneralPath(t *testing.T) {
-	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder(oneConnAtATime(t), 1, func() string { return "" }), nil)
+	a := appOn(t, oneConnAtATime(t), 1)
 	for _, req := range []string{
 		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n",
@@ -456,7 +427,7 @@ func (p *capacityPool) TryAcquire() (*Lease, error) {
 // one connection, never a second that the instance would not accept.
 func TestOneConnectionAtATimeInstanceUnderConcurrentClients(t *testing.T) {
 	f := NewForwarder(oneConnAtATime(t), 1, func() string { return "" })
-	addr := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 1)})
+	addr, _ := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 1)})
 	errs := make(chan error, 4)
 	until := time.Now().Add(time.Second)
 	for range 4 {
@@ -493,7 +464,7 @@ func TestConnectionsToAnInstanceStayWithinItsCapacity(t *testing.T) {
 	backend.Start()
 	t.Cleanup(backend.Close)
 	f := NewForwarder(strings.TrimPrefix(backend.URL, "http://"), 10, func() string { return "" })
-	addr := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 10)})
+	addr, _ := serveWith(t, &capacityPool{f: f, slots: make(chan struct{}, 10)})
 	post := "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3000\r\n\r\n" + strings.Repeat("x", 3000)
 	errs := make(chan error, 30)
 	until := time.Now().Add(2 * time.Second)
@@ -517,8 +488,7 @@ func TestConnectionsToAnInstanceStayWithinItsCapacity(t *testing.T) {
 
 // A connect that fails is said to be one, not a passed deadline.
 func TestAFailedConnectIsNamed(t *testing.T) {
-	a := startApp(t, echoBackend(t, nil), map[string]string{"app.yaml": scriptApp}, Options{})
-	a.pools["default"].set(NewForwarder("127.0.0.1:1", 1, func() string { return "" }), nil)
+	a := appOn(t, "127.0.0.1:1", 1)
 	for _, req := range []string{
 		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n", // the general path
