@@ -416,7 +416,7 @@ func (cc *clientConn) copyResponse(bc *backendConn, res *resHead, o *Outcome) ve
 		cc.res = b
 		if _, err = cc.c.Write(b); err == nil {
 			if o.Bytes, err = copyChunked(cc.c, httputil.NewChunkedReader(bc.br)); err == nil {
-				err = skipTrailers(bc.br)
+				err = copyTrailers(cc.c, bc.br)
 			}
 		}
 	default:
@@ -494,8 +494,8 @@ func copyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 	return written, nil
 }
 
-// copyChunked re-encodes a decoded chunked body, one chunk per read, and
-// ends it; trailers are not passed on.
+// copyChunked re-encodes a decoded chunked body, one chunk per read;
+// copyTrailers ends it.
 func copyChunked(dst io.Writer, src io.Reader) (int64, error) {
 	buf := bufferPool{}.Get()
 	defer bufferPool{}.Put(buf)
@@ -515,8 +515,7 @@ func copyChunked(dst io.Writer, src io.Reader) (int64, error) {
 			written += int64(nr)
 		}
 		if er == io.EOF {
-			_, ew := io.WriteString(dst, "0\r\n\r\n")
-			return written, ew
+			return written, nil
 		}
 		if er != nil {
 			return written, er
@@ -524,19 +523,31 @@ func copyChunked(dst io.Writer, src io.Reader) (int64, error) {
 	}
 }
 
-// skipTrailers reads the trailer section that ends a chunked body, up to
-// its blank line, which the chunked reader leaves unread.
-func skipTrailers(br *bufio.Reader) error {
+// copyTrailers ends a chunked body with the last chunk and the trailer
+// section the instance sent after its own (the chunked reader leaves it
+// unread), in one write: trailers such as a checksum reach the client as
+// on the general path. Like a head, the section is bounded.
+func copyTrailers(dst io.Writer, br *bufio.Reader) error {
+	end := append(make([]byte, 0, 64), "0\r\n"...)
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			return nil
+		line = bytes.TrimRight(line, "\r\n")
+		end = append(append(end, line...), crlf...)
+		if len(line) == 0 {
+			_, err = dst.Write(end)
+			return err
+		}
+		if len(end) > maxTrailers {
+			return errors.New("the trailers of the chunked response are over 64 KiB")
 		}
 	}
 }
+
+// maxTrailers bounds the trailer section of a chunked response.
+const maxTrailers = 64 << 10
 
 // yieldBeforeRead lets other goroutines run before a read that would
 // most likely find nothing yet: the next request of a keep-alive client,

@@ -18,10 +18,11 @@ import (
 var ownedPrefixes = []string{"x-appengine-", "x-google-", "x-forwarded-"}
 
 // hopByHop are headers that concern one connection; a proxy must not
-// pass them on (RFC 9110 §7.6.1).
+// pass them on (RFC 9110 §7.6.1). Trailer is not one: it announces the
+// trailers of a chunked response, which the front passes on.
 var hopByHop = []string{
 	"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-	"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+	"proxy-authorization", "te", "transfer-encoding", "upgrade",
 }
 
 // owned reports whether a request header belongs to the front: a

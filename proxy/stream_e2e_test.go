@@ -184,6 +184,13 @@ func TestChunkedAndUnframedResponses(t *testing.T) {
 			c.Close()
 			return
 		}
+		if r.URL.Path == "/trailer" {
+			w.Header().Set("Trailer", "X-Checksum")
+			fmt.Fprint(w, "counted")
+			w.(http.Flusher).Flush()
+			w.Header().Set("X-Checksum", "7 bytes")
+			return
+		}
 		for i := range 3 {
 			fmt.Fprintf(w, "part %d;", i)
 			w.(http.Flusher).Flush()
@@ -198,6 +205,17 @@ func TestChunkedAndUnframedResponses(t *testing.T) {
 	res, body = raw(t, a.addr, "GET /close HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	if res.StatusCode != 200 || body != "until the end" || !res.Close {
 		t.Errorf("unframed: %d close=%v %q", res.StatusCode, res.Close, body)
+	}
+	// Trailers reach the client on both paths, and the connection to the
+	// instance stays usable after them.
+	for _, req := range []string{
+		"GET /trailer HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /trailer HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	} {
+		res, body = raw(t, a.addr, req)
+		if res.StatusCode != 200 || body != "counted" || res.Trailer.Get("X-Checksum") != "7 bytes" {
+			t.Errorf("trailer: %d %q trailer %v", res.StatusCode, body, res.Trailer)
+		}
 	}
 	// The pool did not keep the closed connection: the next request works.
 	if res, body = raw(t, a.addr, "GET /chunked HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 {
