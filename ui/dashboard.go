@@ -213,7 +213,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.FlashMsg:
 		m.status.Flash(msg.Text, msg.Err)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.presses(msg)
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	}

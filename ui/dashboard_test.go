@@ -121,6 +121,23 @@ func TestMovingSelectsInstanceOrServiceAndPointsPanes(t *testing.T) {
 	}
 }
 
+// A terminal can deliver several typed letters in one read (key repeat,
+// a busy machine, SSH): each is still a key press of its own.
+func TestLettersReadTogetherAreSeparatePresses(t *testing.T) {
+	m, _ := press(t, newModel(t, newFakeSup(), 120, 40), "jjj")
+	if row, _ := m.table.Selected(); row.Key() != "api/0" {
+		t.Errorf("jjj in one message selected %s, want api/0 as j, j, j does", row.Key())
+	}
+	if m, _ := press(t, newModel(t, newFakeSup(), 120, 40), "/back", "enter"); m.table.Filter() != "back" {
+		t.Errorf("/back in one message filtered by %q", m.table.Filter())
+	}
+	// A paste is text, not key presses: "jk" pasted moves nothing.
+	next, _ := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jk"), Paste: true})
+	if row, _ := next.(Model).table.Selected(); row.Key() != "api/0" {
+		t.Errorf("a paste moved the selection to %s", row.Key())
+	}
+}
+
 func TestTableFilter(t *testing.T) {
 	m := newModel(t, newFakeSup(), 120, 40)
 	m, _ = press(t, m, "/", "b", "a", "c", "k")

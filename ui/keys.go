@@ -9,6 +9,22 @@ import (
 	"github.com/appdeck/appdeck/ui/helpview"
 )
 
+// presses handles each key of msg. A terminal read can hold several
+// typed letters (key repeat, a busy machine, SSH), which Bubble Tea v1
+// delivers as one message; no binding matches "jjj", so each letter is
+// handled as the press it was. A paste stays one message: it is text.
+func (m Model) presses(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type != tea.KeyRunes || msg.Paste || len(msg.Runes) < 2 {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		next, cmd := m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		m, cmds = next.(Model), append(cmds, cmd)
+	}
+	return m, tea.Batch(cmds...)
+}
+
 // key routes a key: dialogs and text inputs first, then global keys and
 // actions, then the focused pane.
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
