@@ -187,7 +187,7 @@ func (f *Forwarder) relay(cc *clientConn, svc *service, o *Outcome) verdict {
 // answers err when the exchange failed.
 func (f *Forwarder) respond(cc *clientConn, svc *service, o *Outcome, bc *backendConn, res resHead, err error) verdict {
 	if err != nil {
-		if errors.Is(err, errClient) {
+		if cc.unwatch() || errors.Is(err, errClient) {
 			o.Status = statusClientGone
 			return closed
 		}
@@ -196,11 +196,18 @@ func (f *Forwarder) respond(cc *clientConn, svc *service, o *Outcome, bc *backen
 	if res.errorCode != "" {
 		if eh, ok := svc.errorFile(res.errorCode); ok {
 			bc.c.Close()
+			if cc.unwatch() {
+				o.Status = statusClientGone
+				return closed
+			}
 			return cc.answer(o, false, func(w http.ResponseWriter) { svc.serveErrorFile(w, http.StatusInternalServerError, eh) })
 		}
 	}
 	o.Status = res.code
 	v := cc.copyResponse(bc, &res, o)
+	if cc.unwatch() {
+		v = closed
+	}
 	if v == served && !res.close && !res.unframed {
 		f.put(bc)
 	} else {
@@ -234,6 +241,9 @@ func (f *Forwarder) exchange(cc *clientConn, rest int64, deadline time.Time, sla
 			return bc, res, nil
 		}
 		bc.c.Close()
+		if cc.unwatch() {
+			return nil, resHead{}, errClient
+		}
 		if errors.Is(err, errClient) || !bc.reused || rest > 0 || bc.br.Buffered() > 0 || attempt > 0 || isTimeout(err) {
 			return nil, resHead{}, err
 		}
@@ -296,6 +306,7 @@ func (cc *clientConn) finishSend(bc *backendConn, unsent []byte, deadline time.T
 // awaitResponse reads the response head from bc, passing informational
 // responses (103 Early Hints) on to the client.
 func (cc *clientConn) awaitResponse(bc *backendConn) (resHead, error) {
+	cc.watch(bc.c)
 	for {
 		res, err := readResponseHead(bc.br, cc.req.method)
 		if err != nil || res.code >= 200 {

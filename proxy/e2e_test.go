@@ -399,3 +399,10 @@ func newBackend(t testing.TB, h http.Handler) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// leased is how many leases are out.
+func (p *testPool) leased() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}

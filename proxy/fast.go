@@ -33,6 +33,8 @@ type clientConn struct {
 	host, target strCache
 	allowedHost  string // the last Host that passed the check
 
+	watching *clientWatch // while the instance has the request (clientwatch.go)
+
 	// now is when the last request ended; idleSet when the idle
 	// deadline was last set (zero after any other read deadline). Setting
 	// a deadline costs a timer update, so the idle one is moved only

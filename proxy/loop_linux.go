@@ -382,9 +382,29 @@ func (l *loop) clientEvent(lc *lconn, events uint32) {
 	}
 	if lc.bk != nil {
 		lc.readable = true
+		if events&ended != 0 {
+			l.abandon(lc)
+		}
 		return
 	}
 	l.readClient(lc)
+}
+
+// abandon ends the request in flight of a client that left (see
+// clientwatch.go): the instance's connection closes, so the app sees the
+// request end, and the request is recorded as 499. (An end that came in
+// one event with the request is read before the request is in flight:
+// that request is served.)
+func (l *loop) abandon(lc *lconn) {
+	bk := lc.bk
+	bk.lc, lc.bk = nil, nil
+	l.closeBackend(bk)
+	lc.o.Status = statusClientGone
+	lc.lease.Done(lc.o)
+	lc.lease = nil
+	lc.cc.active.Store(false)
+	lc.cc.done(&lc.o, closed)
+	l.closeClient(lc)
 }
 
 // readClient reads what the client sent and serves it. The buffer has

@@ -343,3 +343,75 @@ func TestDeadlinesPerScalingType(t *testing.T) {
 		rt.Close()
 	}
 }
+
+// A client that leaves while the instance works on its request (a tab
+// closed on server-sent events, or on a long poll) ends the request at
+// the instance, as it would served directly: the app's request context
+// is done, the instance's slot is free again, and the request is
+// recorded as 499 when no response had begun.
+func TestClientLeavingEndsTheRequestAtTheInstance(t *testing.T) {
+	started, gone := make(chan struct{}, 1), make(chan struct{}, 1)
+	srv := newBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			fmt.Fprint(w, "ok")
+			return
+		}
+		started <- struct{}{}
+		if r.URL.Path == "/sse" {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: first\n\n")
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			gone <- struct{}{}
+		case <-time.After(30 * time.Second):
+		}
+	}))
+	a := startApp(t, srv, map[string]string{"app.yaml": scriptApp}, Options{})
+	cases := []struct {
+		name   string
+		warm   int // quick requests first, for the event loop to own the connection
+		path   string
+		status int
+	}{
+		{"fast path, streaming", 0, "/sse", 200},
+		{"fast path, before the response", 0, "/poll", statusClientGone},
+		{"general path", 0, "/%73se", 200},
+		{"event loop, before the response", 2, "/poll", statusClientGone},
+	}
+	n := 0 // requests recorded so far
+	for _, c := range cases {
+		k := dialKeepAlive(t, a.addr, nil)
+		for range c.warm {
+			if res, body := k.do("GET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
+				t.Fatalf("%s: %d %q", c.name, res.StatusCode, body)
+			}
+			n++
+		}
+		k.send("GET " + c.path + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		<-started
+		if c.status == 200 {
+			res, err := http.ReadResponse(k.br, &http.Request{Method: "GET"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line, err := bufio.NewReader(res.Body).ReadString('\n'); err != nil || line != "data: first\n" {
+				t.Fatalf("%s: first event %q %v", c.name, line, err)
+			}
+		}
+		k.c.Close()
+		select {
+		case <-gone:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the app did not learn that the client left", c.name)
+		}
+		if o := a.record(t, n); o.Status != c.status {
+			t.Errorf("%s: recorded %d, want %d", c.name, o.Status, c.status)
+		}
+		n++
+	}
+	if n := a.pools["default"].leased(); n != 0 {
+		t.Errorf("%d leases still held after the clients left", n)
+	}
+}
