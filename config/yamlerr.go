@@ -128,6 +128,9 @@ func locate(data []byte, msg string) (line, col int, text string, ok bool) {
 	if off < 0 || off >= len(data) || strings.ContainsRune(" \t\r\n", rune(data[off])) {
 		return 0, 0, "", false
 	}
+	for off > 0 && !utf8.RuneStart(data[off]) {
+		off-- // a prefix can end inside a character
+	}
 	s := newSource(data)
 	off, text = explain(s, off, msg)
 	return s.line(off), s.col(off), text, true
@@ -165,7 +168,8 @@ func explain(s source, off int, msg string) (int, string) {
 		return off, unclosedText(c)
 	case strings.HasPrefix(msg, "did not find expected node content"),
 		strings.HasPrefix(msg, "found character that cannot start any token"):
-		return off, fmt.Sprintf("a value cannot start with %q; quote the value", string(c))
+		r, _ := utf8.DecodeRune(s.data[off:])
+		return off, fmt.Sprintf("a value cannot start with %q; quote the value", string(r))
 	case strings.HasPrefix(msg, "could not find expected ':'") && lineStart:
 		return off, `this line is at the level of the keys above it but has no ":"; write "key: value", or indent it more if it continues the value above`
 	case isKeyError(msg):
