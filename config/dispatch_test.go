@@ -39,12 +39,12 @@ func TestParseDispatchErrors(t *testing.T) {
 		want       []string
 	}{
 		{"empty", "", []string{`dispatch.yaml: file is empty; a dispatch.yaml needs a "dispatch" list of url and service pairs`}},
-		{"syntax", "dispatch:\n- url: [\n", []string{`dispatch.yaml:3: invalid YAML: did not find expected node content`}},
+		{"syntax", "dispatch:\n- url: [\n", []string{`dispatch.yaml:2:8: invalid YAML: unclosed "[": add the closing "]" (or quote the value if the "[" is text)`}},
 		{"no dispatch key", "rules: []\n", []string{
 			`dispatch.yaml:1:1: warning: unknown key "rules" in dispatch.yaml; appdeck ignores it`,
 			`dispatch.yaml:1:1: a dispatch.yaml needs a "dispatch" list of url and service pairs`}},
 		{"unquoted star", "dispatch:\n- service: a\n  url: */api/*\n", []string{
-			`dispatch.yaml:3: invalid YAML: did not find expected alphabetic or numeric character (quote a value that starts with "*", e.g. "*/api/*")`}},
+			`dispatch.yaml:3:8: invalid YAML: did not find expected alphabetic or numeric character (quote a value that starts with "*", e.g. "*/api/*")`}},
 		{"not a list", "dispatch: {url: /, service: a}\n", []string{`dispatch.yaml:1:11: dispatch must be a list, not a mapping`}},
 		{"rule not a mapping", "dispatch:\n- /api/*\n", []string{`dispatch.yaml:2:3: a dispatch rule must be a mapping, not "/api/*"`}},
 		{"missing fields", "dispatch:\n- servce: api\n", []string{

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // addSeeds adds every YAML file under testdata to the corpus.
@@ -78,6 +80,33 @@ func FuzzParseDispatch(f *testing.F) {
 		for _, r := range d.Rules {
 			if r.Service == "" || len(r.Path) == 0 || r.Path[0] != '/' {
 				t.Fatalf("valid rule without service or path: %+v", r)
+			}
+		}
+	})
+}
+
+// FuzzYAMLSyntaxErrors feeds broken YAML to the code that places syntax
+// errors: it must never panic, and a column it gives must be inside the
+// file.
+func FuzzYAMLSyntaxErrors(f *testing.F) {
+	for _, s := range []string{
+		"a:\n  - url: /\n    b: 1\n   c: [x\n", "a: \"x\n", "a: 'x\n---\n", "a: [x, y\nb: 2\n",
+		"a: {x: 1\n", "a: [\"x\" \"y\"]\n", "a: 1\n  b: 2\n", "a: b: c\n", "a: - b\n", "a: 1\n- b\n",
+		"a: 1\nfoo\nb: 2\n", "a: @b\n", "a: *b\n", "a: [b]]\n", "a: \"b\" c\n", "a:\n  - x\n  b: 2\n",
+		"a: [[x], [\"y\n", "\"É\": \"x\r\n", "a: 'it''s\n", "a: \"\\\"\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, diags := ParseService("app.yaml", data, testOptions)
+		checkDiagnostics(t, "app.yaml", diags)
+		lines := strings.Split(string(data), "\n")
+		for _, d := range diags {
+			if d.Pos.Col == 0 || !strings.HasPrefix(d.Msg, "invalid YAML") {
+				continue
+			}
+			if d.Pos.Line > len(lines) || d.Pos.Col > utf8.RuneCountInString(lines[d.Pos.Line-1])+1 {
+				t.Fatalf("%v is outside the file %q", d, data)
 			}
 		}
 	})

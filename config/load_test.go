@@ -198,7 +198,7 @@ func TestLoadErrors(t *testing.T) {
 			"app.yaml": "runtime: go122\n", "api/app.yaml": "service: [\n",
 			"dispatch.yaml": "dispatch:\n- url: '*/api/*'\n  service: api\n",
 		}, []string{"app.yaml", "api", "dispatch.yaml"}, []string{
-			`api/app.yaml:2: invalid YAML: did not find expected node content`}},
+			`api/app.yaml:1:10: invalid YAML: unclosed "[": add the closing "]" (or quote the value if the "[" is text)`}},
 		// Every file's problems, errors and warnings, sorted by file and
 		// position.
 		{"problems in several files", map[string]string{

@@ -69,7 +69,8 @@ var parserProblems = []string{
 }
 
 // yamlError turns an error of yaml.Unmarshal into diagnostics. yaml.v3
-// gives a line for most errors but never a column.
+// gives a line for most errors but never a column: locate finds both,
+// and where it cannot, yaml.v3's line and message stay.
 func (p *parser) yamlError(err error, data []byte) {
 	lines := strings.Split(string(data), "\n")
 	for _, line := range strings.Split(err.Error(), "\n") {
@@ -80,6 +81,12 @@ func (p *parser) yamlError(err error, data []byte) {
 			pos.Line++
 		}
 		pos.Line, pos.Col = tabAt(lines, pos.Line, m[2])
+		if pos.Col == 0 {
+			if line, col, msg, ok := locate(data, m[2]); ok {
+				p.errorAt(Pos{File: p.file, Line: line, Col: col}, "invalid YAML: %s", msg)
+				continue
+			}
+		}
 		p.errorAt(pos, "invalid YAML: %s%s", m[2], hint(lines, pos.Line, m[2]))
 	}
 }
@@ -116,7 +123,7 @@ func hint(lines []string, line int, msg string) string {
 	switch {
 	case strings.Contains(indent(text), "\t"):
 		return " (YAML is indented with spaces, not tabs)"
-	case strings.Contains(msg, "alphabetic or numeric") && (strings.Contains(text, ": *") || strings.Contains(text, "- *")):
+	case (strings.Contains(msg, "alphabetic or numeric") || strings.HasPrefix(msg, "unknown anchor")) && (strings.Contains(text, ": *") || strings.Contains(text, "- *")):
 		return ` (quote a value that starts with "*", e.g. "*/api/*")`
 	}
 	return ""

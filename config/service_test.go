@@ -409,10 +409,10 @@ func TestParseServiceErrors(t *testing.T) {
 		{"not a mapping", "- runtime: go122\n", []string{
 			`app.yaml:1:1: the file must be a mapping of keys to values, not a list; an app.yaml needs at least a runtime, e.g. "runtime: go122"`}},
 		{"syntax error", "runtime: go122\nhandlers:\n- url: /\n  script: [auto\n", []string{
-			`app.yaml:4: invalid YAML: did not find expected ',' or ']'`}},
-		{"parser error", "runtime: go122\n- b\n", []string{`app.yaml:2: invalid YAML: did not find expected key`}},
-		{"scanner error", "runtime: go122\nb: 2\n  c: 3\n", []string{`app.yaml:3: invalid YAML: mapping values are not allowed in this context`}},
-		{"error on line 1", "runtime: go122: x\n", []string{`app.yaml: invalid YAML: mapping values are not allowed in this context`}},
+			`app.yaml:4:11: invalid YAML: unclosed "[": add the closing "]" (or quote the value if the "[" is text)`}},
+		{"parser error", "runtime: go122\n- b\n", []string{`app.yaml:2:1: invalid YAML: a list item among the keys of a mapping (the key at 1:1 has the same indentation); put the list under a key of its own, indented`}},
+		{"scanner error", "runtime: go122\nb: 2\n  c: 3\n", []string{`app.yaml:3:3: invalid YAML: this line is indented more than the key above it at 2:1, so YAML reads it as more of that key's value; indent the two the same`}},
+		{"error on line 1", "runtime: go122: x\n", []string{`app.yaml:1:15: invalid YAML: ":" followed by a space inside a plain value; quote the value, e.g. "go122: x"`}},
 		{"tab indent", "runtime: go122\nhandlers:\n\t- url: /\n", []string{
 			`app.yaml:3:1: invalid YAML: found character that cannot start any token (YAML is indented with spaces, not tabs)`}},
 		// yaml.v3 puts these at the line of the value before the tab.
@@ -424,7 +424,7 @@ func TestParseServiceErrors(t *testing.T) {
 			`app.yaml:4:1: invalid YAML: found a tab character where an indentation space is expected (YAML is indented with spaces, not tabs)`}},
 		{"tab on line 1", "\truntime: go122\n", []string{
 			`app.yaml:1:1: invalid YAML: found character that cannot start any token (YAML is indented with spaces, not tabs)`}},
-		{"unknown anchor", "runtime: *go\n", []string{`app.yaml: invalid YAML: unknown anchor 'go' referenced`}},
+		{"unknown anchor", "runtime: *go\n", []string{`app.yaml:1:10: invalid YAML: unknown anchor 'go' referenced (quote a value that starts with "*", e.g. "*/api/*")`}},
 		{"missing runtime", "service: api\n", []string{`app.yaml:1:1: runtime is required, e.g. "runtime: go122"`}},
 		{"empty runtime", "runtime: ''\n", []string{`app.yaml:1:10: runtime must not be empty, e.g. "runtime: go122"`}},
 		{"runtime mapping", "runtime: {name: go}\n", []string{`app.yaml:1:10: runtime must be a string, not a mapping`}},
