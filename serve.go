@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -100,6 +99,7 @@ func serveArgs(args []string) error {
 // with a failure, a bad configuration included, it leaves a record of it
 // for `appdeck ctl wait`.
 func serve(o options, paths []string, name string) error {
+	stop := catchStopSignals() // first: a signal at any moment stops appdeck in order
 	stopWithGoRun()
 	st := admin.State{PID: os.Getpid(), App: name, Started: time.Now()}
 	app, err := loadConfig(paths)
@@ -108,7 +108,7 @@ func serve(o options, paths []string, name string) error {
 		if st.App == "" {
 			st.App = appName(app)
 		}
-		err = serveApp(o, app, st, func() (*config.App, error) { return loadApp(paths) })
+		err = serveApp(o, app, st, stop, func() (*config.App, error) { return loadApp(paths) })
 	}
 	if code := exitCode(err); code != exitOK && st.Root != "" {
 		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
@@ -117,9 +117,10 @@ func serve(o options, paths []string, name string) error {
 	return err
 }
 
-// serveApp serves app; st is what the state file for ctl starts from, and
-// reload loads the app again when its configuration changes.
-func serveApp(o options, app *config.App, st admin.State, reload func() (*config.App, error)) error {
+// serveApp serves app until stop's stop begins; st is what the state file
+// for ctl starts from, and reload loads the app again when its
+// configuration changes.
+func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload func() (*config.App, error)) error {
 	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
@@ -178,14 +179,14 @@ func serveApp(o options, app *config.App, st admin.State, reload func() (*config
 	defer api.close() // first: stop answering before the instances go
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {
-		return runHeadless(sup, app, o, r, api.url, watch)
+		return runHeadless(sup, app, o, r, api.url, watch, stop)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r)
+	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop)
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
 // service fails when watch is set (--exit-on-failure).
-func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch) error {
+func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch, stop *stopper) error {
 	var names []string
 	for _, svc := range app.Services {
 		names = append(names, svc.Name)
@@ -196,15 +197,13 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 			net.JoinHostPort(displayHost(o.host), strconv.Itoa(portOf(sup, svc.Name))))
 	}
 	p.Note("admin API and status page on %s (drive it with appdeck ctl)", adminURL)
-	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go forceOnSecondSignal(sig)
-	ctx, fail := context.WithCancelCause(sig)
+	ctx, fail := context.WithCancelCause(stop.ctx)
 	defer fail(nil)
 	if watch != nil {
 		go watch.run(ctx, fail)
 	}
 	ui.Headless(ctx, sup, p)
+	stop.begin() // when a failure ended it: a signal now kills at once
 	var failed *serviceFailure
 	if errors.As(context.Cause(ctx), &failed) {
 		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
@@ -214,19 +213,7 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	return nil
 }
 
-// forceOnSecondSignal exits at once on a second interrupt after the first
-// started a graceful stop. Exiting closes the watchdog's pipe, and the
-// watchdog kills every instance's process group.
-func forceOnSecondSignal(first context.Context) {
-	<-first.Done()
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
-	<-c
-	fmt.Fprintln(os.Stderr, "appdeck: killed every instance")
-	os.Exit(exitFailure)
-}
-
-func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer) error {
+func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer, stop *stopper) error {
 	theme := o.theme
 	switch {
 	case o.noColor:
@@ -266,18 +253,17 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
 	}
 	p := tea.NewProgram(model, opts...)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	go func() {
-		if _, ok := <-sigs; ok {
-			p.Quit()
-		}
+		<-stop.ctx.Done()
+		p.Quit() // returns at once when the program has ended
 	}()
 	if _, err := p.Run(); err != nil {
 		return err
 	}
-	fmt.Println("appdeck: stopping instances…")
+	// After a quit key too: the terminal is back in its normal mode, where
+	// ctrl+c sends SIGINT, and a second one must kill the instances.
+	stop.begin()
+	fmt.Println("appdeck: stopping instances… (press Ctrl-C again to kill them at once)")
 	return nil
 }
 
