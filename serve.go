@@ -26,6 +26,7 @@ import (
 	"github.com/appdeck/appdeck/supervisor"
 	"github.com/appdeck/appdeck/themes"
 	"github.com/appdeck/appdeck/ui"
+	"github.com/appdeck/appdeck/ui/common"
 )
 
 // loadApp loads and validates the app at paths: at start, and again for
@@ -34,7 +35,8 @@ func loadApp(paths []string) (*config.App, error) {
 	return config.Load(paths, config.Options{CheckRuntime: runtimes.Check})
 }
 
-// loadConfig loads and validates the app, printing warnings to stderr.
+// loadConfig loads and validates the app, printing every error to stderr;
+// the warnings are left to the caller, in app.Warnings.
 func loadConfig(paths []string) (*config.App, error) {
 	app, err := loadApp(paths)
 	if err != nil {
@@ -46,9 +48,6 @@ func loadConfig(paths []string) (*config.App, error) {
 			return nil, &exitError{exitUsage, printedError{ds}}
 		}
 		return nil, &exitError{exitUsage, err}
-	}
-	for _, w := range app.Warnings {
-		printDiagnostic(w)
 	}
 	return app, nil
 }
@@ -76,6 +75,9 @@ func validate(args []string) error {
 	app, err := loadConfig(args)
 	if err != nil {
 		return err
+	}
+	for _, w := range app.Warnings {
+		printDiagnostic(w)
 	}
 	fmt.Printf("%d service(s) OK", len(app.Services))
 	if app.Dispatch != nil {
@@ -146,6 +148,7 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 		closeAll(append(listeners, adminL))
 		return &exitError{exitUsage, err}
 	}
+	logWarnings(sup, app)
 	router, err = proxy.New(proxy.Options{
 		App: app, Pool: sup.Pool, Record: sup.Record,
 		Host: o.host, AllowHosts: o.allowHosts,
@@ -182,6 +185,31 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 		return runHeadless(sup, app, o, r, api.url, watch, stop)
 	}
 	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop)
+}
+
+// logWarnings puts the configuration's warnings in the log of the service
+// whose file holds them (the default service's for dispatch.yaml): the
+// dashboard and headless output show them there, as they show those a
+// live reload finds.
+func logWarnings(sup *supervisor.Supervisor, app *config.App) {
+	for _, w := range app.Warnings {
+		sup.Logs(serviceOfFile(app, w.Pos.File), "").Add(supervisor.System, w.String())
+	}
+}
+
+// serviceOfFile names the service whose app.yaml file is: the default
+// service (or the first) for any other file.
+func serviceOfFile(app *config.App, file string) string {
+	abs, _ := filepath.Abs(file) // fails only without a working directory
+	for _, svc := range app.Services {
+		if svc.File == abs {
+			return svc.Name
+		}
+	}
+	if app.Service("default") != nil {
+		return "default"
+	}
+	return app.Services[0].Name
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
@@ -253,6 +281,11 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
 	}
 	p := tea.NewProgram(model, opts...)
+	if n := len(app.Warnings); n > 0 {
+		// The warnings are in the service's log, which the dashboard does
+		// not show first. Send waits for the program to run.
+		go p.Send(common.FlashMsg{Text: common.Plural(n, "configuration warning") + ": see the service's log (v)"})
+	}
 	go func() {
 		<-stop.ctx.Done()
 		p.Quit() // returns at once when the program has ended
