@@ -52,10 +52,10 @@ func loadConfig(paths []string) (*config.App, error) {
 	return app, nil
 }
 
-// printDiagnostic prints a config problem; one without a position gets
-// appdeck's prefix like other errors.
+// printDiagnostic prints a config problem; one without a line (none, or
+// only a path) gets appdeck's prefix like other errors.
 func printDiagnostic(d config.Diagnostic) {
-	if d.Pos.File == "" {
+	if d.Pos.Line == 0 {
 		fmt.Fprintln(os.Stderr, "appdeck:", d.String())
 		return
 	}
@@ -72,6 +72,9 @@ func validate(args []string) error {
 			return usageErr("validate takes only PATHs, not %s (see appdeck --help)", a)
 		}
 	}
+	if len(args) == 1 && isDispatchFile(args[0]) {
+		return validateDispatch(args[0])
+	}
 	app, err := loadConfig(args)
 	if err != nil {
 		return err
@@ -84,6 +87,32 @@ func validate(args []string) error {
 		fmt.Printf(", %d dispatch rule(s)", len(app.Dispatch.Rules))
 	}
 	fmt.Println()
+	return nil
+}
+
+func isDispatchFile(path string) bool {
+	base := filepath.Base(path)
+	fi, err := os.Stat(path)
+	return (base == "dispatch.yaml" || base == "dispatch.yml") && err == nil && fi.Mode().IsRegular()
+}
+
+// validateDispatch checks a dispatch file given alone, as far as it can
+// be: whether its rules name services that exist needs their app.yaml
+// files.
+func validateDispatch(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	d, ds := config.ParseDispatch(path, data)
+	ds.Sort()
+	for _, x := range ds {
+		printDiagnostic(x)
+	}
+	if ds.HasErrors() {
+		return &exitError{exitUsage, printedError{ds}}
+	}
+	fmt.Printf("%d dispatch rule(s) OK; to check the services they name too, pass their app.yaml files or directories with it\n", len(d.Rules))
 	return nil
 }
 
