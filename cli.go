@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -192,7 +193,7 @@ func parseArgs(args []string) (options, []string, error) {
 				usage(os.Stdout)
 				return o, nil, &exitError{exitOK, errQuiet}
 			}
-			return o, nil, usageErr("%s (see appdeck --help)", flagError(err))
+			return o, nil, usageErr("%s (see appdeck --help)", flagError(fs, err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -226,39 +227,90 @@ const maxLogLines = 1_000_000
 // rule lives here so that each message names the flag and what it takes.
 func (o *options) check() error {
 	return checkFlags(
-		flagCheck{validPort(o.port), "--port", o.port, "a port number, 0 to 65535 (0 picks free ports)"},
-		flagCheck{validPort(o.adminPort), "--admin-port", o.adminPort, "a port number, 0 to 65535 (0 picks a free port)"},
-		flagCheck{o.grace > 0, "--grace", o.grace, "a positive duration such as 5s"},
-		flagCheck{o.logLines >= 1 && o.logLines <= maxLogLines, "--log-lines", o.logLines, "1 to 1000000 lines"},
-		flagCheck{o.maxInstances >= 0, "--max-instances", o.maxInstances, "0 (no cap) or more"},
-		flagCheck{o.pendingTimeout > 0, "--pending-timeout", o.pendingTimeout, "a positive duration such as 10s"},
+		flagCheck{validPort(o.port), "port", o.port},
+		flagCheck{validPort(o.adminPort), "admin-port", o.adminPort},
+		flagCheck{o.grace > 0, "grace", o.grace},
+		flagCheck{o.logLines >= 1 && o.logLines <= maxLogLines, "log-lines", o.logLines},
+		flagCheck{o.maxInstances >= 0, "max-instances", o.maxInstances},
+		flagCheck{o.pendingTimeout > 0, "pending-timeout", o.pendingTimeout},
 	)
 }
 
 func validPort(p int) bool { return p >= 0 && p <= 65535 }
 
+// flagWants says what the flags with a rule beyond their type take, for
+// a value that breaks the rule and for one the type cannot parse alike.
+var flagWants = map[string]string{
+	"port":            "a port number, 0 to 65535 (0 picks free ports)",
+	"admin-port":      "a port number, 0 to 65535 (0 picks a free port)",
+	"grace":           "a positive duration such as 5s",
+	"log-lines":       "1 to 1000000 lines",
+	"max-instances":   "0 (no cap) or more",
+	"pending-timeout": "a positive duration such as 10s",
+	// appdeck ctl
+	"tail":    "a number of lines, 0 (all) or more",
+	"timeout": "a positive duration such as 30s",
+}
+
 // flagCheck is a rule a flag's value must follow.
 type flagCheck struct {
 	ok    bool
-	flag  string // as users type it: --grace
+	flag  string // its name in flagWants
 	value any
-	want  string // what the flag takes
 }
 
 // checkFlags returns a usage error for the first rule broken.
 func checkFlags(checks ...flagCheck) error {
 	for _, c := range checks {
 		if !c.ok {
-			return usageErr("%s %v: want %s", c.flag, c.value, c.want)
+			return usageErr("%s %v: want %s", dashed(c.flag), c.value, flagWants[c.flag])
 		}
 	}
 	return nil
 }
 
-// flagError rewrites the flag package's parse errors with the two dashes
-// users type: "invalid value "x" for flag --grace".
-func flagError(err error) string {
+// badValue matches the flag package's error for a value the flag's type
+// cannot parse: the value, quoted, and the flag's name.
+var badValue = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-([a-z][a-z-]*): (?:parse error|value out of range)$`)
+
+// flagError rewrites the flag package's parse errors: a value the type
+// cannot parse gets what the flag wants, as checkFlags says it ("--port
+// abc: want a port number, …"), and flags get the two dashes users type.
+func flagError(fs *flag.FlagSet, err error) string {
+	if m := badValue.FindStringSubmatch(err.Error()); m != nil {
+		if want := flagWant(fs.Lookup(m[2])); want != "" {
+			value, _ := strconv.Unquote(m[1]) // quoted by the flag package
+			if value == "" || strings.ContainsAny(value, " \t\n\"'") {
+				value = m[1]
+			}
+			return fmt.Sprintf("%s %s: want %s", dashed(m[2]), value, want)
+		}
+	}
 	return longFlag.ReplaceAllString(err.Error(), "$1--$2")
+}
+
+// flagWant says what f takes: its rule, else what its type parses; ""
+// when f is of no type flagWant knows.
+func flagWant(f *flag.Flag) string {
+	if f == nil {
+		return ""
+	}
+	if w, ok := flagWants[f.Name]; ok {
+		return w
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "true or false"
+	case time.Duration:
+		return "a duration such as 5s, 2m or 1h30m"
+	case int, int64, uint, uint64:
+		return "a whole number"
+	}
+	return ""
 }
 
 // dashed spells a flag's name as users type it: -f, --follow.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -39,7 +41,13 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"--admin-port", "-1"}, "--admin-port -1: want a port number"},
 		{[]string{"--max-instances", "-1"}, "--max-instances -1: want 0 (no cap) or more"},
 		{[]string{"--pending-timeout", "0s"}, "--pending-timeout 0s: want a positive duration"},
-		{[]string{"--grace", "soon"}, `invalid value "soon" for flag --grace`},
+		// Values the flags' types cannot parse say what is wanted too.
+		{[]string{"--grace", "soon"}, "--grace soon: want a positive duration such as 5s"},
+		{[]string{"--port", "abc"}, "--port abc: want a port number, 0 to 65535 (0 picks free ports)"},
+		{[]string{"-port", "99999999999999999999"}, "--port 99999999999999999999: want a port number"},
+		{[]string{"--port="}, `--port "": want a port number`},
+		{[]string{"--headless=maybe"}, "--headless maybe: want true or false"},
+		{[]string{"--env", "X"}, `invalid value "X" for flag --env: want KEY=VALUE, got "X"`},
 		{[]string{"--frob"}, "flag provided but not defined: --frob"},
 	} {
 		_, _, err := parseArgs(tc.args)
@@ -108,6 +116,43 @@ func TestHelpListsFlagsAlike(t *testing.T) {
 	for _, want := range []string{"  --admin URL ", "  -f  ", "  --timeout DURATION "} {
 		if !strings.Contains(ctl.String(), want) {
 			t.Errorf("appdeck ctl --help lacks %q", want)
+		}
+	}
+}
+
+// TestPathMessages: a path that is not there is an error like the
+// others (appdeck's prefix), and validate checks a dispatch file alone as
+// far as it can.
+func TestPathMessages(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "dispatch.yaml"), "dispatch:\n- url: \"*/api/*\"\n  service: api\n")
+	if err := os.Mkdir(filepath.Join(dir, "bad"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "bad", "dispatch.yaml"), "dispatch:\n- url: \"*/api/*\"\n")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"nosuchdir2"}, exitUsage,
+			"appdeck: nosuchdir2: no such file or directory; pass the path of an app.yaml, a service directory or a dispatch.yaml\n"},
+		{[]string{"validate", "dispatch.yaml"}, exitOK,
+			"1 dispatch rule(s) OK; to check the services they name too, pass their app.yaml files or directories with it\n"},
+		{[]string{"validate", "bad/dispatch.yaml"}, exitUsage, "bad/dispatch.yaml:2:3: dispatch rule needs a service\n"},
+		{[]string{"--port", "0", "dispatch.yaml"}, exitUsage,
+			"appdeck: dispatch.yaml: a dispatch file routes requests to services but runs none; pass the app.yaml files or directories of its services with it\n"},
+	} {
+		cmd := appdeckCmd(t, "none", tc.args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		if code != tc.code || string(out) != tc.want {
+			t.Errorf("appdeck %s: exit %d, output:\n%q\nwant exit %d and:\n%q", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 				ctlUsage(os.Stdout)
 				return o, "", nil, &exitError{exitOK, errQuiet}
 			}
-			return o, "", nil, usageErr("%s (see appdeck ctl --help)", flagError(err))
+			return o, "", nil, usageErr("%s (see appdeck ctl --help)", flagError(fs, err))
 		}
 		if fs.NArg() == 0 {
 			break
@@ -191,8 +191,8 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 		return o, "", nil, usageErr("wait needs a condition: --ready")
 	}
 	if err := checkFlags(
-		flagCheck{o.tail >= 0, "--tail", o.tail, "a number of lines, 0 (all) or more"},
-		flagCheck{o.timeout > 0, "--timeout", o.timeout, "a positive duration such as 30s"},
+		flagCheck{o.tail >= 0, "tail", o.tail},
+		flagCheck{o.timeout > 0, "timeout", o.timeout},
 	); err != nil {
 		return o, "", nil, err
 	}

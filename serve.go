@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -27,6 +26,7 @@ import (
 	"github.com/appdeck/appdeck/supervisor"
 	"github.com/appdeck/appdeck/themes"
 	"github.com/appdeck/appdeck/ui"
+	"github.com/appdeck/appdeck/ui/common"
 )
 
 // loadApp loads and validates the app at paths: at start, and again for
@@ -35,7 +35,8 @@ func loadApp(paths []string) (*config.App, error) {
 	return config.Load(paths, config.Options{CheckRuntime: runtimes.Check})
 }
 
-// loadConfig loads and validates the app, printing warnings to stderr.
+// loadConfig loads and validates the app, printing every error to stderr;
+// the warnings are left to the caller, in app.Warnings.
 func loadConfig(paths []string) (*config.App, error) {
 	app, err := loadApp(paths)
 	if err != nil {
@@ -48,16 +49,13 @@ func loadConfig(paths []string) (*config.App, error) {
 		}
 		return nil, &exitError{exitUsage, err}
 	}
-	for _, w := range app.Warnings {
-		printDiagnostic(w)
-	}
 	return app, nil
 }
 
-// printDiagnostic prints a config problem; one without a position gets
-// appdeck's prefix like other errors.
+// printDiagnostic prints a config problem; one without a line (none, or
+// only a path) gets appdeck's prefix like other errors.
 func printDiagnostic(d config.Diagnostic) {
-	if d.Pos.File == "" {
+	if d.Pos.Line == 0 {
 		fmt.Fprintln(os.Stderr, "appdeck:", d.String())
 		return
 	}
@@ -74,15 +72,47 @@ func validate(args []string) error {
 			return usageErr("validate takes only PATHs, not %s (see appdeck --help)", a)
 		}
 	}
+	if len(args) == 1 && isDispatchFile(args[0]) {
+		return validateDispatch(args[0])
+	}
 	app, err := loadConfig(args)
 	if err != nil {
 		return err
+	}
+	for _, w := range app.Warnings {
+		printDiagnostic(w)
 	}
 	fmt.Printf("%d service(s) OK", len(app.Services))
 	if app.Dispatch != nil {
 		fmt.Printf(", %d dispatch rule(s)", len(app.Dispatch.Rules))
 	}
 	fmt.Println()
+	return nil
+}
+
+func isDispatchFile(path string) bool {
+	base := filepath.Base(path)
+	fi, err := os.Stat(path)
+	return (base == "dispatch.yaml" || base == "dispatch.yml") && err == nil && fi.Mode().IsRegular()
+}
+
+// validateDispatch checks a dispatch file given alone, as far as it can
+// be: whether its rules name services that exist needs their app.yaml
+// files.
+func validateDispatch(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	d, ds := config.ParseDispatch(path, data)
+	ds.Sort()
+	for _, x := range ds {
+		printDiagnostic(x)
+	}
+	if ds.HasErrors() {
+		return &exitError{exitUsage, printedError{ds}}
+	}
+	fmt.Printf("%d dispatch rule(s) OK; to check the services they name too, pass their app.yaml files or directories with it\n", len(d.Rules))
 	return nil
 }
 
@@ -100,6 +130,7 @@ func serveArgs(args []string) error {
 // with a failure, a bad configuration included, it leaves a record of it
 // for `appdeck ctl wait`.
 func serve(o options, paths []string, name string) error {
+	stop := catchStopSignals() // first: a signal at any moment stops appdeck in order
 	stopWithGoRun()
 	st := admin.State{PID: os.Getpid(), App: name, Started: time.Now()}
 	app, err := loadConfig(paths)
@@ -108,7 +139,7 @@ func serve(o options, paths []string, name string) error {
 		if st.App == "" {
 			st.App = appName(app)
 		}
-		err = serveApp(o, app, st, func() (*config.App, error) { return loadApp(paths) })
+		err = serveApp(o, app, st, stop, func() (*config.App, error) { return loadApp(paths) })
 	}
 	if code := exitCode(err); code != exitOK && st.Root != "" {
 		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
@@ -117,9 +148,10 @@ func serve(o options, paths []string, name string) error {
 	return err
 }
 
-// serveApp serves app; st is what the state file for ctl starts from, and
-// reload loads the app again when its configuration changes.
-func serveApp(o options, app *config.App, st admin.State, reload func() (*config.App, error)) error {
+// serveApp serves app until stop's stop begins; st is what the state file
+// for ctl starts from, and reload loads the app again when its
+// configuration changes.
+func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload func() (*config.App, error)) error {
 	leaveCoresToTheApp()
 	listeners, ports, err := listen(o, app)
 	if err != nil {
@@ -145,6 +177,7 @@ func serveApp(o options, app *config.App, st admin.State, reload func() (*config
 		closeAll(append(listeners, adminL))
 		return &exitError{exitUsage, err}
 	}
+	logWarnings(sup, app)
 	router, err = proxy.New(proxy.Options{
 		App: app, Pool: sup.Pool, Record: sup.Record,
 		Host: o.host, AllowHosts: o.allowHosts,
@@ -178,14 +211,39 @@ func serveApp(o options, app *config.App, st admin.State, reload func() (*config
 	defer api.close() // first: stop answering before the instances go
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {
-		return runHeadless(sup, app, o, r, api.url, watch)
+		return runHeadless(sup, app, o, r, api.url, watch, stop)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r)
+	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop)
+}
+
+// logWarnings puts the configuration's warnings in the log of the service
+// whose file holds them (the default service's for dispatch.yaml): the
+// dashboard and headless output show them there, as they show those a
+// live reload finds.
+func logWarnings(sup *supervisor.Supervisor, app *config.App) {
+	for _, w := range app.Warnings {
+		sup.Logs(serviceOfFile(app, w.Pos.File), "").Add(supervisor.System, w.String())
+	}
+}
+
+// serviceOfFile names the service whose app.yaml file is: the default
+// service (or the first) for any other file.
+func serviceOfFile(app *config.App, file string) string {
+	abs, _ := filepath.Abs(file) // fails only without a working directory
+	for _, svc := range app.Services {
+		if svc.File == abs {
+			return svc.Name
+		}
+	}
+	if app.Service("default") != nil {
+		return "default"
+	}
+	return app.Services[0].Name
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
 // service fails when watch is set (--exit-on-failure).
-func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch) error {
+func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch, stop *stopper) error {
 	var names []string
 	for _, svc := range app.Services {
 		names = append(names, svc.Name)
@@ -196,15 +254,13 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 			net.JoinHostPort(displayHost(o.host), strconv.Itoa(portOf(sup, svc.Name))))
 	}
 	p.Note("admin API and status page on %s (drive it with appdeck ctl)", adminURL)
-	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go forceOnSecondSignal(sig)
-	ctx, fail := context.WithCancelCause(sig)
+	ctx, fail := context.WithCancelCause(stop.ctx)
 	defer fail(nil)
 	if watch != nil {
 		go watch.run(ctx, fail)
 	}
 	ui.Headless(ctx, sup, p)
+	stop.begin() // when a failure ended it: a signal now kills at once
 	var failed *serviceFailure
 	if errors.As(context.Cause(ctx), &failed) {
 		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
@@ -214,19 +270,7 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	return nil
 }
 
-// forceOnSecondSignal exits at once on a second interrupt after the first
-// started a graceful stop. Exiting closes the watchdog's pipe, and the
-// watchdog kills every instance's process group.
-func forceOnSecondSignal(first context.Context) {
-	<-first.Done()
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
-	<-c
-	fmt.Fprintln(os.Stderr, "appdeck: killed every instance")
-	os.Exit(exitFailure)
-}
-
-func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer) error {
+func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer, stop *stopper) error {
 	theme := o.theme
 	switch {
 	case o.noColor:
@@ -266,18 +310,22 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 		opts = append(opts, tea.WithMouseCellMotion(), tea.WithFilter(ui.MouseFilter()))
 	}
 	p := tea.NewProgram(model, opts...)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	if n := len(app.Warnings); n > 0 {
+		// The warnings are in the service's log, which the dashboard does
+		// not show first. Send waits for the program to run.
+		go p.Send(common.FlashMsg{Text: common.Plural(n, "configuration warning") + ": see the service's log (v)"})
+	}
 	go func() {
-		if _, ok := <-sigs; ok {
-			p.Quit()
-		}
+		<-stop.ctx.Done()
+		p.Quit() // returns at once when the program has ended
 	}()
 	if _, err := p.Run(); err != nil {
 		return err
 	}
-	fmt.Println("appdeck: stopping instances…")
+	// After a quit key too: the terminal is back in its normal mode, where
+	// ctrl+c sends SIGINT, and a second one must kill the instances.
+	stop.begin()
+	fmt.Println("appdeck: stopping instances… (press Ctrl-C again to kill them at once)")
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,62 +20,97 @@ import (
 // terminal received and appdeck's exit code.
 func onTerminal(t *testing.T, until string, env []string, sig syscall.Signal, args ...string) (string, int) {
 	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: sleep 600\n")
+	term := startOnTerminal(t, dir, env, args...)
+	term.waitOutput(until)
+	term.signal(sig)
+	return term.wait()
+}
+
+// terminalRun is appdeck running on a pseudo-terminal.
+type terminalRun struct {
+	t      *testing.T
+	args   []string
+	marker string // in the environment of appdeck and every process it starts
+	stdin  io.WriteCloser
+	out    *syncBuffer // everything the terminal received
+	done   chan error
+}
+
+// startOnTerminal starts appdeck with args on a pseudo-terminal (through
+// script(1)) in dir; what is written to stdin is typed on it.
+func startOnTerminal(t *testing.T, dir string, env []string, args ...string) *terminalRun {
+	t.Helper()
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("script (util-linux) is not installed")
 	}
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: sleep 600\n")
-	marker := strconv.FormatUint(rand.Uint64(), 36)
-	cmd := appdeckCmd(t, marker)
+	term := &terminalRun{t: t, args: args, marker: strconv.FormatUint(rand.Uint64(), 36), out: &syncBuffer{}, done: make(chan error, 1)}
+	cmd := appdeckCmd(t, term.marker)
 	line := "exec " + strings.Join(quoteAll(append([]string{appdeckBin}, args...)), " ")
 	cmd.Path, cmd.Args = script, []string{script, "-qfec", line, "/dev/null"}
 	cmd.Dir = dir
 	// CI set (as on a CI machine) makes termenv treat every terminal as
 	// none, so the dashboard would never ask: run as on a developer's.
 	cmd.Env = append(cmd.Env, append([]string{"TERM=xterm-256color", "CI="}, env...)...)
-	stdin, err := cmd.StdinPipe() // kept open: script ends when its input does
+	term.stdin, err = cmd.StdinPipe() // kept open: script ends when its input does
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = term.out, term.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { term.done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		for _, pid := range markedProcesses(marker) {
+		for _, pid := range markedProcesses(term.marker) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
+		term.stdin.Close()
 	})
+	return term
+}
+
+// waitOutput waits until the terminal received s.
+func (term *terminalRun) waitOutput(s string) {
+	term.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), until) {
+	for !strings.Contains(term.out.String(), s) {
 		if time.Now().After(deadline) {
-			t.Fatalf("appdeck %s printed no %q in 60s; output:\n%q", strings.Join(args, " "), until, out.String())
+			term.t.Fatalf("appdeck %s printed no %q in 60s; output:\n%q", strings.Join(term.args, " "), s, term.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, pid := range markedProcesses(marker) {
+}
+
+// signal sends sig to appdeck itself.
+func (term *terminalRun) signal(sig syscall.Signal) {
+	for _, pid := range markedProcesses(term.marker) {
 		if exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); exe == appdeckBin {
 			_ = syscall.Kill(pid, sig)
 		}
 	}
+}
+
+// wait waits for appdeck to end and returns what the terminal received
+// and its exit code.
+func (term *terminalRun) wait() (string, int) {
+	term.t.Helper()
+	var err error
 	select {
-	case err = <-done:
+	case err = <-term.done:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("appdeck did not stop after %v; output:\n%q", sig, out.String())
+		term.t.Fatalf("appdeck did not stop; output:\n%q", term.out.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return out.String(), ee.ExitCode()
+		return term.out.String(), ee.ExitCode()
 	}
 	if err != nil {
-		t.Fatal(err)
+		term.t.Fatal(err)
 	}
-	return out.String(), 0
+	return term.out.String(), 0
 }
 
 // TestDashboardStopsCleanOnSignals: SIGINT from another process, SIGTERM
@@ -122,4 +158,22 @@ func TestOnlyTheDashboardAsksTheTerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// press types s on the terminal.
+func (term *terminalRun) press(s string) {
+	term.t.Helper()
+	if _, err := io.WriteString(term.stdin, s); err != nil {
+		term.t.Fatal(err)
+	}
+}
+
+// runs reports whether a process named name runs among appdeck's.
+func (term *terminalRun) runs(name string) bool {
+	for _, pid := range markedProcesses(term.marker) {
+		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(comm)) == name {
+			return true
+		}
+	}
+	return false
 }

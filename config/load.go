@@ -215,7 +215,11 @@ func (l *loader) addDispatch(path string) {
 // check runs the checks that span files.
 func (l *loader) check() {
 	if len(l.app.Services) == 0 {
-		if !l.diags.HasErrors() {
+		switch {
+		case l.diags.HasErrors():
+		case l.dispatch != "":
+			l.errorAt(Pos{File: l.dispatch}, "a dispatch file routes requests to services but runs none; pass the app.yaml files or directories of its services with it")
+		default:
 			l.errorAt(Pos{}, "no service to run; %s", pathHint)
 		}
 		return
@@ -229,7 +233,11 @@ func (l *loader) checkNames() {
 	first := map[string]*Service{}
 	for _, s := range l.app.Services {
 		if f := first[s.Name]; f != nil {
-			l.errorAt(s.NamePos, "duplicate service %q; first defined at %s", s.Name, f.NamePos)
+			hint := `give one of them another name with "service: NAME"`
+			if s.Name == "default" {
+				hint += ` (an app.yaml without "service:" is the default service)`
+			}
+			l.errorAt(s.NamePos, "duplicate service %q; first defined at %s; %s", s.Name, f.NamePos, hint)
 			continue
 		}
 		first[s.Name] = s

@@ -167,14 +167,14 @@ func TestLoadErrors(t *testing.T) {
 		{"neither app.yaml nor app.yml", map[string]string{"svc/": ""}, []string{"svc"},
 			[]string{"svc: the directory holds no app.yaml or app.yml; " + hint}},
 		{"only a dispatch file", map[string]string{"dispatch.yaml": "dispatch: []\n"}, []string{"dispatch.yaml"},
-			[]string{"no service to run; " + hint}},
+			[]string{"dispatch.yaml: a dispatch file routes requests to services but runs none; pass the app.yaml files or directories of its services with it"}},
 		{"duplicate service", map[string]string{
 			"other/app.yaml": "service: api\nruntime: go122\n",
 			"api/app.yaml":   "runtime: go122\nservice: api\n",
 		}, []string{"other", "api"}, []string{
-			`api/app.yaml:2:10: duplicate service "api"; first defined at other/app.yaml:1:10`}},
+			`api/app.yaml:2:10: duplicate service "api"; first defined at other/app.yaml:1:10; give one of them another name with "service: NAME"`}},
 		{"two default services", map[string]string{"a/app.yaml": "runtime: go122\n", "b/app.yaml": "runtime: go122\n"},
-			[]string{"a", "b"}, []string{`b/app.yaml:1:1: duplicate service "default"; first defined at a/app.yaml:1:1`}},
+			[]string{"a", "b"}, []string{`b/app.yaml:1:1: duplicate service "default"; first defined at a/app.yaml:1:1; give one of them another name with "service: NAME" (an app.yaml without "service:" is the default service)`}},
 		{"two application ids", map[string]string{
 			"a/app.yaml": "application: one\nruntime: go122\n",
 			"b/app.yaml": "service: b\nruntime: go122\nproject: two\n",
