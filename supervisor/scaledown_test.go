@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,67 @@ func TestScaleDownOrder(t *testing.T) {
 	}
 	if got, want := strings.Join(order, " "), "6 5 2 3 4 1"; got != want {
 		t.Errorf("removal order %s, want %s", got, want)
+	}
+}
+
+// TestRemovedInstancesLeaveTheirLogs: an instance removed by a
+// scale-down keeps its log readable — its last lines say why it went —
+// and the service's log says it was removed; only the last keepRemoved
+// are kept.
+func TestRemovedInstancesLeaveTheirLogs(t *testing.T) {
+	requireTools(t, "python3")
+	sup := newTestSupervisor(t, 2*time.Second, &config.Service{Name: "web", Entrypoint: pyServer, Scaling: manual(1)})
+	waitFor(t, "ready", 20*time.Second, stateIs(sup, "web", "0", Ready))
+	if err := sup.Scale("web", 2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "web/1 ready", 20*time.Second, stateIs(sup, "web", "1", Ready))
+	if err := sup.Scale("web", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := serviceInfo(sup, "web").Removed; !slices.Equal(got, []string{"1"}) {
+		t.Errorf("Removed = %q, want [1]", got)
+	}
+	logText := func(service, id string) string {
+		buf := sup.Logs(service, id)
+		if buf == nil {
+			return "<no log>"
+		}
+		var lines []string
+		for _, l := range buf.Tail(100) {
+			lines = append(lines, l.Text)
+		}
+		return strings.Join(lines, "\n")
+	}
+	if got := logText("web", "1"); !strings.Contains(got, "stopped: scaled to 1 instance(s) by hand") {
+		t.Errorf("the removed instance's log:\n%s", got)
+	}
+	if got := logText("web", ""); !strings.Contains(got, "instance 1 removed: scaled to 1 instance(s) by hand") {
+		t.Errorf("the service's log:\n%s", got)
+	}
+	// A follower that starts after the removal reads it too.
+	var read []string
+	for _, e := range NewLogCursor(sup, "web", "").Read(1000) {
+		if e.Instance == "1" {
+			read = append(read, e.Text)
+		}
+	}
+	if got := strings.Join(read, "\n"); !strings.Contains(got, "stopped: scaled to 1 instance(s) by hand") {
+		t.Errorf("a new cursor's lines of web/1:\n%s", got)
+	}
+
+	// Only the last keepRemoved removed instances keep their logs.
+	if err := sup.Scale("web", keepRemoved+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Scale("web", 1); err != nil {
+		t.Fatal(err)
+	}
+	removed := serviceInfo(sup, "web").Removed
+	if len(removed) != keepRemoved || slices.Contains(removed, "1") {
+		t.Errorf("Removed = %q, want the last %d removed", removed, keepRemoved)
+	}
+	if sup.Logs("web", "1") != nil {
+		t.Error("the log of the first removed instance is still kept")
 	}
 }

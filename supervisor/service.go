@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,7 +66,22 @@ type Service struct {
 	// wake per request.
 	changed chan struct{}
 	avail   chan struct{}
+	// removed are the logs of the last keepRemoved instances removed, oldest
+	// first, which Logs still returns: the record of why they went away.
+	removed []removedLog
 }
+
+// removedLog is the log of a removed instance.
+type removedLog struct {
+	id   string
+	logs *LogBuffer
+}
+
+// keepRemoved bounds the removed instances whose logs a service keeps.
+// Each is shrunk to the lines it holds (LogBuffer.shrink), so a quiet
+// instance's costs little; a scaler removing instance after instance
+// keeps only the last few.
+const keepRemoved = 5
 
 var _ proxy.Pool = (*Service)(nil)
 
@@ -203,6 +219,7 @@ func (s *Service) retire(in *Instance, reason string) error {
 	if err := s.sup.send(in, cmdRetire, reason); err != nil {
 		return err
 	}
+	in.Logs.shrink()
 	s.mu.Lock()
 	for i, x := range s.instances {
 		if x == in {
@@ -210,9 +227,26 @@ func (s *Service) retire(in *Instance, reason string) error {
 			break
 		}
 	}
+	s.removed = append(s.removed, removedLog{in.ID, in.Logs})
+	if len(s.removed) > keepRemoved {
+		s.removed = slices.Delete(s.removed, 0, len(s.removed)-keepRemoved)
+	}
 	s.stateChangedLocked()
 	s.mu.Unlock()
 	in.Logs.closeFile()
+	s.Logs.Add(System, fmt.Sprintf("instance %s removed: %s", in.ID, reason))
+	return nil
+}
+
+// removedLogs returns the log of removed instance id, or nil.
+func (s *Service) removedLogs(id string) *LogBuffer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.removed {
+		if r.id == id {
+			return r.logs
+		}
+	}
 	return nil
 }
 

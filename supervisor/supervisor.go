@@ -222,7 +222,8 @@ func (s *Supervisor) service(name string) *Service {
 func (s *Supervisor) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
 
 // Logs returns the log of an instance, or the service's own log when
-// instance is "". It returns nil for unknown names.
+// instance is "". It returns nil for unknown names. The logs of the last
+// few instances removed (ServiceInfo.Removed) stay readable.
 func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	svc := s.service(service)
 	switch {
@@ -234,7 +235,7 @@ func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	if in := svc.instance(instance); in != nil {
 		return in.Logs
 	}
-	return nil
+	return svc.removedLogs(instance)
 }
 
 // Restart replaces the instance's process with a new one.

@@ -312,6 +312,20 @@ func TestScopeCyclesInstanceServiceAll(t *testing.T) {
 	mustContain(t, screen(m), "logs · default/0")
 }
 
+// TestServiceScopeShowsRemovedInstances: the service's merged log keeps
+// the lines of instances a scale-down removed, which say why they went.
+func TestServiceScopeShowsRemovedInstances(t *testing.T) {
+	f := newFakeSup()
+	f.services[0].Removed = []string{"2"}
+	f.logs["default/2"] = supervisor.NewLogBuffer(10)
+	f.logs["default/2"].Add(supervisor.System, "stopped: scaled to 2 instance(s) by hand")
+	m := newModel(t, f, 160, 48)
+	m, _ = press(t, m, "v")
+	mustContain(t, screen(m), "default/2 │ » stopped: scaled to 2 instance(s) by hand")
+	m, _ = press(t, m, "v")
+	mustContain(t, screen(m), "default/2 │ » stopped: scaled to 2 instance(s) by hand")
+}
+
 func TestRequestsPaneShowsTheSelection(t *testing.T) {
 	m := newModel(t, newFakeSup(), 160, 48)
 	for _, r := range m.reqs.Items() {
