@@ -326,13 +326,12 @@ func (s *Service) publish(r buildResult) {
 		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: r.err.Error()})
 		return
 	}
-	// Runtimes with nothing to compile take microseconds: "built in 0s"
-	// read as if nothing had happened.
-	took := r.took.Round(time.Millisecond)
-	if took == 0 {
-		took = r.took.Round(time.Microsecond)
+	// A build that ran no tool — the runtime has nothing to build, or
+	// its notes said why it reused the last build — took no time worth
+	// telling.
+	if r.art.Built {
+		s.Logs.Add(System, fmt.Sprintf("built in %s", r.took.Round(time.Millisecond)))
 	}
-	s.Logs.Add(System, fmt.Sprintf("built in %s", took))
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 
