@@ -196,14 +196,8 @@ func (svc *Service) instance(id string) *Instance {
 	return nil
 }
 
-// claim marks in as leaving, out of rotation at once; it returns false
-// when someone else already removes it.
-func (s *Service) claim(in *Instance) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.claimLocked(in)
-}
-
+// claimLocked marks in as leaving, out of rotation at once; it returns
+// false when someone else already removes it. s.mu must be held.
 func (s *Service) claimLocked(in *Instance) bool {
 	if in.retiring {
 		return false
