@@ -57,14 +57,20 @@ type Instance struct {
 // so the status page and appdeck ctl each read well.
 func (in Instance) Note(sep string) string {
 	var parts []string
-	if in.Reason != "" {
+	lastError := in.LastError
+	switch {
+	// A crash's reason is its last error, which may add the last line on
+	// stderr ("reason — line"): said once, in full.
+	case in.Reason != "" && (lastError == in.Reason || strings.HasPrefix(lastError, in.Reason+" — ")):
+		parts, lastError = append(parts, lastError), ""
+	case in.Reason != "":
 		parts = append(parts, in.Reason)
 	}
 	if !in.NextTry.IsZero() {
 		parts = append(parts, "next try in "+time.Until(in.NextTry).Round(100*time.Millisecond).String())
 	}
-	if in.LastError != "" {
-		parts = append(parts, "last error: "+in.LastError)
+	if lastError != "" {
+		parts = append(parts, "last error: "+lastError)
 	}
 	return strings.Join(parts, sep)
 }

@@ -19,6 +19,13 @@ func TestInstanceNote(t *testing.T) {
 	if got := (Instance{Reason: "a", LastError: "b"}).Note(" · "); got != "a · last error: b" {
 		t.Errorf("Note = %q", got)
 	}
+	// The reason of a crash is its last error: once, with the stderr line.
+	crash := Instance{Reason: "exited before listening on port 39395: exit status 3", NextTry: time.Now().Add(3 * time.Second),
+		LastError: "exited before listening on port 39395: exit status 3 — boom"}
+	if got := crash.Note("; "); !strings.HasPrefix(got, "exited before listening on port 39395: exit status 3 — boom; next try in ") ||
+		strings.Count(got, "exit status 3") != 1 {
+		t.Errorf("Note of a crash = %q", got)
+	}
 	if got := (Instance{}).Note("; "); got != "" {
 		t.Errorf("Note of a plain instance = %q, want empty", got)
 	}

@@ -86,6 +86,7 @@ func (goRuntime) Build(ctx context.Context, b Build, out io.Writer) (Artifact, e
 		return Artifact{}, fmt.Errorf("keeping the binary: %w", err)
 	}
 	pruneGoBins(b, bin)
+	art.Built = true
 	return art, nil
 }
 

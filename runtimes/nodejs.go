@@ -34,14 +34,17 @@ func (nodejs) Build(ctx context.Context, b Build, out io.Writer) (Artifact, erro
 	if err != nil {
 		return Artifact{}, err
 	}
-	if err := npmInstall(ctx, b, pkg, out); err != nil {
+	installed, err := npmInstall(ctx, b, pkg, out)
+	if err != nil {
 		return Artifact{}, err
 	}
 	command, err := nodeCommand(svc, pkg)
 	if err != nil {
 		return Artifact{}, err
 	}
-	return entrypointArtifact(svc, "Node.js", command, nil)
+	art, err := entrypointArtifact(svc, "Node.js", command, nil)
+	art.Built = installed
+	return art, err
 }
 
 // readPackageJSON reads the service's package.json; it returns nil when
@@ -83,16 +86,16 @@ func nodeCommand(svc *config.Service, pkg *packageJSON) (string, error) {
 // package.json or the lock file changed since the last install and
 // node_modules is older than they are (the user may have installed them
 // already).
-func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) error {
+func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) (installed bool, err error) {
 	svc := b.Service
 	lock := npmLock(svc.Dir)
 	if pkg == nil || (lock == "" && len(pkg.Dependencies)+len(pkg.DevDependencies) == 0) {
-		return nil // nothing to install
+		return false, nil // nothing to install
 	}
 	manifest := filepath.Join(svc.Dir, "package.json")
 	sum, err := npmFingerprint(manifest, lock)
 	if err != nil {
-		return err
+		return false, err
 	}
 	modules := filepath.Join(svc.Dir, "node_modules")
 	upToDate := exists(modules) && (unchanged(b.CacheDir, "npm", sum) || newerThan(filepath.Join(modules, ".package-lock.json"), manifest, lock))
@@ -101,14 +104,14 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 		fmt.Fprintln(b.notes(out), "node_modules is up to date; installing anyway, as asked")
 	case upToDate:
 		fmt.Fprintln(b.notes(out), "node_modules is up to date; not installing")
-		return remember(b.CacheDir, "npm", sum)
+		return false, remember(b.CacheDir, "npm", sum)
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		return missingTool("Node.js", "npm", svc, installHints["npm"])
+		return false, missingTool("Node.js", "npm", svc, installHints["npm"])
 	}
 	if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
-		return err
+		return false, err
 	}
 	forget(b.CacheDir, "npm")
 	args := []string{"install"}
@@ -122,17 +125,17 @@ func npmInstall(ctx context.Context, b Build, pkg *packageJSON, out io.Writer) e
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
-		return &BuildError{Runtime: "Node.js", Title: "The Node.js application's packages could not be installed.",
+		return false, &BuildError{Runtime: "Node.js", Title: "The Node.js application's packages could not be installed.",
 			Command: cmdline, Output: output}
 	case err != nil:
-		return fmt.Errorf("running %s: %w", cmdline, err)
+		return false, fmt.Errorf("running %s: %w", cmdline, err)
 	}
 	// npm install writes the lock file, which is then part of what the
 	// next start compares.
 	if sum, err = npmFingerprint(manifest, npmLock(svc.Dir)); err != nil {
-		return err
+		return false, err
 	}
-	return remember(b.CacheDir, "npm", sum)
+	return true, remember(b.CacheDir, "npm", sum)
 }
 
 // npmLock returns the service's lock file, or "".

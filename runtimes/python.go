@@ -39,51 +39,54 @@ func (python) Build(ctx context.Context, b Build, out io.Writer) (Artifact, erro
 	// Output goes to the log line by line as it is written.
 	env := []string{"PYTHONUNBUFFERED=1"}
 	reqs := filepath.Join(svc.Dir, "requirements.txt")
+	built := false
 	switch {
 	case b.Options.PythonVenv && exists(reqs):
-		venvEnv, err := pythonVenv(ctx, b, reqs, out)
+		venvEnv, installed, err := pythonVenv(ctx, b, reqs, out)
 		if err != nil {
 			return Artifact{}, err
 		}
-		env = append(env, venvEnv...)
+		env, built = append(env, venvEnv...), installed
 	case b.Options.PythonVenv:
 		fmt.Fprintln(b.notes(out), "no requirements.txt; running without a virtualenv")
 	}
-	return entrypointArtifact(svc, "Python", command, env)
+	art, err := entrypointArtifact(svc, "Python", command, env)
+	art.Built = built
+	return art, err
 }
 
 // pythonVenv makes sure the service's virtualenv in the cache directory
 // holds requirements.txt and returns the variables that activate it. The
 // virtualenv is made again only when the interpreter changed, and pip
 // runs only when requirements.txt changed.
-func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]string, error) {
+func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) (env []string, installed bool, err error) {
 	svc := b.Service
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		return nil, missingTool("Python", "python3", svc, installHints["python3"])
+		return nil, false, missingTool("Python", "python3", svc, installHints["python3"])
 	}
 	venv := filepath.Join(b.CacheDir, "venv")
 	bin := filepath.Join(venv, "bin")
-	env := []string{"VIRTUAL_ENV=" + venv, "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+	env = []string{"VIRTUAL_ENV=" + venv, "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
 	pkgs, err := pythonPackages(svc, reqs)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	interp := newFingerprint("python", py)
 	interp.stat(py)
 	deps := newFingerprint(append([]string{"requirements"}, pkgs...)...)
 	if err := deps.file(reqs); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var steps [][]string
 	if !exists(filepath.Join(bin, "python")) || !unchanged(b.CacheDir, "venv-python", interp.sum()) {
 		forget(b.CacheDir, "venv-python")
 		forget(b.CacheDir, "venv")
 		if err := os.RemoveAll(venv); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if err := os.MkdirAll(b.CacheDir, 0o755); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		steps = append(steps, []string{py, "-m", "venv", venv})
 	}
@@ -92,7 +95,7 @@ func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]str
 		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; installing it again, as asked")
 	case len(steps) == 0 && unchanged(b.CacheDir, "venv", deps.sum()):
 		fmt.Fprintln(b.notes(out), "requirements.txt unchanged; reusing the virtualenv")
-		return env, nil
+		return env, false, nil
 	}
 	forget(b.CacheDir, "venv")
 	steps = append(steps, append([]string{filepath.Join(bin, "pip"), "install", "--disable-pip-version-check", "-r", "requirements.txt"}, pkgs...))
@@ -104,21 +107,21 @@ func pythonVenv(ctx context.Context, b Build, reqs string, out io.Writer) ([]str
 		var exitErr *exec.ExitError
 		switch {
 		case errors.As(err, &exitErr):
-			return nil, &BuildError{Runtime: "Python", Title: "The Python application's requirements could not be installed.",
+			return nil, false, &BuildError{Runtime: "Python", Title: "The Python application's requirements could not be installed.",
 				Command: cmdline, Output: output}
 		case err != nil:
-			return nil, fmt.Errorf("running %s: %w", cmdline, err)
+			return nil, false, fmt.Errorf("running %s: %w", cmdline, err)
 		}
 		if argv[0] == py {
 			if err := remember(b.CacheDir, "venv-python", interp.sum()); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
 	if err := remember(b.CacheDir, "venv", deps.sum()); err != nil {
 		fmt.Fprintf(b.notes(out), "warning: %v; the next start reinstalls\n", err)
 	}
-	return env, nil
+	return env, true, nil
 }
 
 // gunicornRequirement matches a requirements.txt line that installs

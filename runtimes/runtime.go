@@ -73,6 +73,11 @@ type Artifact struct {
 	// Env holds KEY=VALUE pairs the runtime adds, such as a virtualenv's
 	// PATH: over appdeck's own environment, under the app's variables.
 	Env []string
+	// Built is set when this build ran a tool (go build, pip, npm); a
+	// runtime with nothing to build, or a build reused because its
+	// inputs did not change, leaves it unset, and appdeck reports no
+	// build time for it.
+	Built bool
 }
 
 // Instance identifies the instance being launched and the values App

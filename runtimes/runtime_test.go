@@ -314,8 +314,8 @@ func TestGoBuildsOnlyWhenSourcesChange(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", what, err, out)
 		}
-		if built := !strings.Contains(out, reused); built != wantBuild {
-			t.Errorf("%s: built=%v, want %v; output:\n%s", what, built, wantBuild, out)
+		if built := !strings.Contains(out, reused); built != wantBuild || art.Built != wantBuild {
+			t.Errorf("%s: built=%v, Artifact.Built=%v, want %v; output:\n%s", what, built, art.Built, wantBuild, out)
 		}
 		last = art
 	}
@@ -460,22 +460,23 @@ func TestNpmInstallsAgainWhenForced(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "server.js"), []byte("\n"), 0o644)
 	svc := &config.Service{Name: "default", Runtime: "nodejs22", Dir: dir}
 	cache := t.TempDir()
-	build := func(force bool) string {
+	build := func(force bool) (string, bool) {
 		t.Helper()
 		var out, notes bytes.Buffer
-		if _, err := (nodejs{}).Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &notes, Force: force}, &out); err != nil {
+		art, err := (nodejs{}).Build(context.Background(), Build{Service: svc, CacheDir: cache, Notes: &notes, Force: force}, &out)
+		if err != nil {
 			t.Fatalf("build: %v\n%s%s", err, notes.String(), out.String())
 		}
-		return notes.String()
+		return notes.String(), art.Built
 	}
-	if notes := build(false); notes != "npm install --no-audit --no-fund\n" {
-		t.Errorf("first build: notes %q", notes)
+	if notes, built := build(false); notes != "npm install --no-audit --no-fund\n" || !built {
+		t.Errorf("first build: notes %q, Built %v", notes, built)
 	}
 	// npm install wrote the lock file, which the next build compares.
-	if notes := build(false); notes != "node_modules is up to date; not installing\n" {
-		t.Errorf("unchanged: notes %q", notes)
+	if notes, built := build(false); notes != "node_modules is up to date; not installing\n" || built {
+		t.Errorf("unchanged: notes %q, Built %v", notes, built)
 	}
-	if notes := build(true); !strings.HasPrefix(notes, "node_modules is up to date; installing anyway, as asked\nnpm ") {
-		t.Errorf("forced: notes %q", notes)
+	if notes, built := build(true); !strings.HasPrefix(notes, "node_modules is up to date; installing anyway, as asked\nnpm ") || !built {
+		t.Errorf("forced: notes %q, Built %v", notes, built)
 	}
 }

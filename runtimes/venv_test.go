@@ -76,14 +76,15 @@ func TestPythonVenvInstallsRequirementsOnlyWhenTheyChange(t *testing.T) {
 	installs := func() int {
 		return strings.Count(app.log(""), "pip install --disable-pip-version-check -r requirements.txt")
 	}
-	if installs() != 1 {
+	if installs() != 1 || !strings.Contains(app.log(""), "built in") {
 		t.Fatalf("want one pip install:\n%s", app.log(""))
 	}
 
 	// Started again on the same files: the virtualenv is reused.
 	again := runApp(t, dir, runtimes.Options{PythonVenv: true})
 	again.getOK("/")
-	if strings.Contains(again.log(""), "pip install") || !strings.Contains(again.log(""), "requirements.txt unchanged; reusing the virtualenv") {
+	if strings.Contains(again.log(""), "pip install") || !strings.Contains(again.log(""), "requirements.txt unchanged; reusing the virtualenv") ||
+		strings.Contains(again.log(""), "built in") {
 		t.Errorf("an unchanged requirements.txt was installed again:\n%s", again.log(""))
 	}
 	// A rebuild by hand is forced: it installs again.

@@ -72,14 +72,19 @@ func (c *LogCursor) Read(max int) []LogEntry {
 				out = c.readLog(out, logName{svc.Name, in.ID}, max, seen)
 			}
 		}
+		for _, id := range svc.Removed {
+			if c.instance == "" || id == c.instance {
+				out = c.readLog(out, logName{svc.Name, id}, max, seen)
+			}
+		}
 	}
 	for name, p := range c.pos {
 		if seen[name] {
 			continue
 		}
-		// Gone from the snapshot: removed by a scale-down. The buffer
-		// still holds what it wrote since the last Read; read that, then
-		// forget it.
+		// Gone from the snapshot: removed by a scale-down longer ago than
+		// the service keeps removed logs. The buffer still holds what it
+		// wrote since the last Read; read that, then forget it.
 		n := len(out)
 		out, p = readFrom(out, name, p, max)
 		if len(out)-n < max {

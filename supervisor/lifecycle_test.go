@@ -319,6 +319,11 @@ func TestInstanceNumbersAndLogFiles(t *testing.T) {
 	if in.Total != 21 || in.ByClass[1] != 21 || in.RPS <= 0 || in.P50 <= 0 || in.P99 < 15*time.Millisecond || in.Capacity != 10 {
 		t.Errorf("numbers: total %d by class %v rps %.1f p50 %s p99 %s capacity %d", in.Total, in.ByClass, in.RPS, in.P50, in.P99, in.Capacity)
 	}
+	// A custom runtime builds nothing: the service's log gets its first
+	// line from scaling.
+	if err := sup.Scale("web", 1); err != nil {
+		t.Fatal(err)
+	}
 	sup.Stop()
 	for _, name := range []string{"web.log", "web-0.log"} {
 		data, err := os.ReadFile(filepath.Join(logDir, name))

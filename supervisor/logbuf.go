@@ -62,3 +62,18 @@ func (b *LogBuffer) closeFile() {
 		_ = b.file.close()
 	}
 }
+
+// shrink lets the buffer of a removed instance hold only the lines it
+// has, rather than a ring of --log-lines: it is kept for a while, and
+// most instances log far less. Lines keep their numbers; a late line
+// still goes in, pushing the oldest out.
+func (b *LogBuffer) shrink() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(b.items)
+	items := make([]Line, max(n, 1))[:n]
+	for i := range items {
+		items[i] = b.items[(b.start+i)%n]
+	}
+	b.items, b.start = items, 0
+}

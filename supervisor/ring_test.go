@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,38 @@ func TestRingKeepsTheLastItemsNumbered(t *testing.T) {
 	}
 	if r.Next() != 6 || len(r.Since(6, 10)) != 0 {
 		t.Errorf("Next %d", r.Next())
+	}
+}
+
+func TestShrinkKeepsTheLinesAndTheirNumbers(t *testing.T) {
+	texts := func(b *LogBuffer) string {
+		var s []string
+		for _, l := range b.Since(0, 100) {
+			s = append(s, fmt.Sprintf("%d:%s", l.Seq, l.Text))
+		}
+		return strings.Join(s, " ")
+	}
+	b := NewLogBuffer(4)
+	for i := range 6 { // wrapped: the oldest is not at index 0
+		b.Add(Stdout, fmt.Sprint(i))
+	}
+	b.shrink()
+	if got, want := texts(b), "3:2 4:3 5:4 6:5"; got != want || cap(b.items) != 4 {
+		t.Errorf("after shrink: %s (cap %d), want %s", got, cap(b.items), want)
+	}
+	small := NewLogBuffer(1000)
+	small.Add(Stdout, "a")
+	small.Add(Stdout, "b")
+	small.shrink()
+	small.Add(Stdout, "late") // a line after the removal pushes the oldest out
+	if got, want := texts(small), "2:b 3:late"; got != want || cap(small.items) != 2 {
+		t.Errorf("a shrunk buffer: %s (cap %d), want %s", got, cap(small.items), want)
+	}
+	empty := NewLogBuffer(1000)
+	empty.shrink()
+	empty.Add(Stdout, "x")
+	if got := texts(empty); got != "1:x" {
+		t.Errorf("an empty shrunk buffer: %s", got)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,7 +66,22 @@ type Service struct {
 	// wake per request.
 	changed chan struct{}
 	avail   chan struct{}
+	// removed are the logs of the last keepRemoved instances removed, oldest
+	// first, which Logs still returns: the record of why they went away.
+	removed []removedLog
 }
+
+// removedLog is the log of a removed instance.
+type removedLog struct {
+	id   string
+	logs *LogBuffer
+}
+
+// keepRemoved bounds the removed instances whose logs a service keeps.
+// Each is shrunk to the lines it holds (LogBuffer.shrink), so a quiet
+// instance's costs little; a scaler removing instance after instance
+// keeps only the last few.
+const keepRemoved = 5
 
 var _ proxy.Pool = (*Service)(nil)
 
@@ -180,14 +196,8 @@ func (svc *Service) instance(id string) *Instance {
 	return nil
 }
 
-// claim marks in as leaving, out of rotation at once; it returns false
-// when someone else already removes it.
-func (s *Service) claim(in *Instance) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.claimLocked(in)
-}
-
+// claimLocked marks in as leaving, out of rotation at once; it returns
+// false when someone else already removes it. s.mu must be held.
 func (s *Service) claimLocked(in *Instance) bool {
 	if in.retiring {
 		return false
@@ -203,6 +213,7 @@ func (s *Service) retire(in *Instance, reason string) error {
 	if err := s.sup.send(in, cmdRetire, reason); err != nil {
 		return err
 	}
+	in.Logs.shrink()
 	s.mu.Lock()
 	for i, x := range s.instances {
 		if x == in {
@@ -210,9 +221,26 @@ func (s *Service) retire(in *Instance, reason string) error {
 			break
 		}
 	}
+	s.removed = append(s.removed, removedLog{in.ID, in.Logs})
+	if len(s.removed) > keepRemoved {
+		s.removed = slices.Delete(s.removed, 0, len(s.removed)-keepRemoved)
+	}
 	s.stateChangedLocked()
 	s.mu.Unlock()
 	in.Logs.closeFile()
+	s.Logs.Add(System, fmt.Sprintf("instance %s removed: %s", in.ID, reason))
+	return nil
+}
+
+// removedLogs returns the log of removed instance id, or nil.
+func (s *Service) removedLogs(id string) *LogBuffer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.removed {
+		if r.id == id {
+			return r.logs
+		}
+	}
 	return nil
 }
 
@@ -292,13 +320,12 @@ func (s *Service) publish(r buildResult) {
 		s.sup.events.publish(Event{Kind: BuildFailedEvent, Service: s.Name, Reason: r.err.Error()})
 		return
 	}
-	// Runtimes with nothing to compile take microseconds: "built in 0s"
-	// read as if nothing had happened.
-	took := r.took.Round(time.Millisecond)
-	if took == 0 {
-		took = r.took.Round(time.Microsecond)
+	// A build that ran no tool — the runtime has nothing to build, or
+	// its notes said why it reused the last build — took no time worth
+	// telling.
+	if r.art.Built {
+		s.Logs.Add(System, fmt.Sprintf("built in %s", r.took.Round(time.Millisecond)))
 	}
-	s.Logs.Add(System, fmt.Sprintf("built in %s", took))
 	s.sup.events.publish(Event{Kind: BuildSucceeded, Service: s.Name})
 }
 

@@ -25,6 +25,9 @@ type ServiceInfo struct {
 	Pinned    bool
 	PinnedTo  int
 	Instances []InstanceInfo
+	// Removed names the last instances removed (by Scale or the
+	// scaler), oldest first, whose logs Logs still returns.
+	Removed []string
 }
 
 // InstanceInfo is a copy of an instance's state at one moment.
@@ -86,6 +89,9 @@ func (svc *Service) info(now time.Time) ServiceInfo {
 	}
 	for _, in := range svc.instances {
 		si.Instances = append(si.Instances, in.infoLocked(now, si.Capacity))
+	}
+	for _, r := range svc.removed {
+		si.Removed = append(si.Removed, r.id)
 	}
 	return si
 }

@@ -4,12 +4,14 @@
 package supervisor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -220,7 +222,8 @@ func (s *Supervisor) service(name string) *Service {
 func (s *Supervisor) Subscribe() (<-chan Event, func()) { return s.events.subscribe() }
 
 // Logs returns the log of an instance, or the service's own log when
-// instance is "". It returns nil for unknown names.
+// instance is "". It returns nil for unknown names. The logs of the last
+// few instances removed (ServiceInfo.Removed) stay readable.
 func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	svc := s.service(service)
 	switch {
@@ -232,7 +235,7 @@ func (s *Supervisor) Logs(service, instance string) *LogBuffer {
 	if in := svc.instance(instance); in != nil {
 		return in.Logs
 	}
-	return nil
+	return svc.removedLogs(instance)
 }
 
 // Restart replaces the instance's process with a new one.
@@ -270,8 +273,10 @@ const MaxScale = 50
 const ScaleAuto = -1
 
 // Scale sets the number of instances of a service: new ones start at
-// once; the newest ones beyond n stop (with /_ah/stop for manual and basic
-// scaling) and are removed. For an automatic- or basic-scaling service it
+// once; those beyond n stop (with /_ah/stop for manual and basic scaling)
+// and are removed — stopped, crashed and build-failed instances first,
+// then starting ones, then ready ones, idle before busy, newest first
+// among equals. For an automatic- or basic-scaling service it
 // also pins the number: the scaler adds and removes no instance until
 // Scale(service, ScaleAuto); Snapshot shows it as Pinned.
 func (s *Supervisor) Scale(service string, n int) error {
@@ -326,18 +331,13 @@ func (svc *Service) unpin() {
 	}
 }
 
-// scaleTo starts instances until n run, or removes the newest ones beyond
-// n, all at once, and returns when they are gone.
+// scaleTo starts instances until n run, or removes those beyond n (see
+// surplus), all at once, and returns when they are gone.
 func (svc *Service) scaleTo(ctx context.Context, n int) error {
 	for svc.live() < n {
 		svc.addInstance(ctx, false)
 	}
-	var leaving []*Instance
-	for svc.live() > n {
-		if in := svc.newest(); svc.claim(in) {
-			leaving = append(leaving, in)
-		}
-	}
+	leaving := svc.claimSurplus(n)
 	reason := fmt.Sprintf("scaled to %d instance(s) by hand", n)
 	errs := make([]error, len(leaving))
 	var wg sync.WaitGroup
@@ -361,16 +361,45 @@ func (svc *Service) live() int {
 	return n
 }
 
-// newest returns the most recently added instance not on its way out.
-func (svc *Service) newest() *Instance {
+// claimSurplus claims the instances beyond n for removal, those whose
+// loss costs least first (removalCost): scaling down by one takes away
+// an instance that serves nothing before one that serves, so that a
+// stopped instance never outlives the only ready one.
+func (svc *Service) claimSurplus(n int) []*Instance {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
-	for i := len(svc.instances) - 1; i >= 0; i-- {
-		if !svc.instances[i].retiring {
-			return svc.instances[i]
+	var live []*Instance
+	for _, in := range svc.instances {
+		if !in.retiring {
+			live = append(live, in)
 		}
 	}
-	return nil
+	// Newest first among equals, so that the oldest instances (and their
+	// low ids) stay; the sort is stable.
+	slices.Reverse(live)
+	slices.SortStableFunc(live, func(a, b *Instance) int { return cmp.Compare(removalCost(a), removalCost(b)) })
+	if len(live) <= n {
+		return nil
+	}
+	leaving := live[:len(live)-n]
+	for _, in := range leaving {
+		svc.claimLocked(in)
+	}
+	return leaving
+}
+
+// removalCost ranks what removing an instance takes away: nothing for
+// one that serves nothing (stopped, crashed, build-failed, draining),
+// little for one still starting, then a ready one by the requests it has
+// in flight. s.mu must be held.
+func removalCost(in *Instance) int {
+	switch in.state {
+	case Starting:
+		return 1
+	case Ready:
+		return 2 + in.inflight
+	}
+	return 0
 }
 
 // RestartService restarts every running instance of the service, rolling:

@@ -286,11 +286,16 @@ func (m *Model) sources(service, instance string) []logpane.Source {
 	return []logpane.Source{{Label: label, Buf: buf}}
 }
 
-// serviceSources is a service's own log and its instances' logs.
+// serviceSources is a service's own log and its instances' logs, those
+// of the instances removed last among them: their last lines say why
+// they went away.
 func (m *Model) serviceSources(s supervisor.ServiceInfo) []logpane.Source {
 	out := m.sources(s.Name, "")
 	for _, in := range s.Instances {
 		out = append(out, m.sources(s.Name, in.ID)...)
+	}
+	for _, id := range s.Removed {
+		out = append(out, m.sources(s.Name, id)...)
 	}
 	return out
 }

@@ -35,8 +35,8 @@ func TestTableShowsEveryColumnGroupedByService(t *testing.T) {
 	v := screen(newModel(t, newFakeSup(), 160, 48))
 	mustContain(t, v,
 		"INSTANCE", "STATE", "PID", "PORT", "LOAD", "REQ/S", "P50", "CPU", "RSS", "RESTARTS", "UPTIME", "LAST ERROR / NOTE",
-		"▾ default · go125 · automatic scaling · 2 instances · :8080",
-		"▾ api · python312 · manual scaling · 1 instance · :8081",
+		"▾ default · go125 · automatic scaling · 1/2 ready · :8080",
+		"▾ api · python312 · manual scaling · 0/1 ready · :8081",
 		"● ready", "4101", "40001", "3/10", "12.5", "4.2ms", "7.5%", "24M", "3m07s",
 		"◌ starting", "waiting for the app to listen on $PORT",
 		"↻ backoff", "next try 15:09:34 (in 8s) · exited: exit status 1")
@@ -112,7 +112,7 @@ func TestMovingSelectsInstanceOrServiceAndPointsPanes(t *testing.T) {
 	m, _ = press(t, m, "j", "j", "j")
 	mustContain(t, screen(m), "logs · api/0", "ModuleNotFoundError", "requests · api/0")
 	m, _ = press(t, m, "k")
-	mustContain(t, screen(m), "logs · api (builds and notes)", "requests · api", "api · python312 · 1 instance")
+	mustContain(t, screen(m), "logs · api (builds and notes)", "requests · api", "api · python312 · 0/1 ready")
 	m, _ = press(t, m, "g")
 	mustContain(t, screen(m), "logs · default (builds and notes)", "built in 1.2s")
 	m, _ = press(t, m, "G")
@@ -327,6 +327,20 @@ func TestScopeCyclesInstanceServiceAll(t *testing.T) {
 	mustContain(t, screen(m), "logs · all services", "api/0     │ ! ModuleNotFoundError", "requests · all services")
 	m, _ = press(t, m, "v")
 	mustContain(t, screen(m), "logs · default/0")
+}
+
+// TestServiceScopeShowsRemovedInstances: the service's merged log keeps
+// the lines of instances a scale-down removed, which say why they went.
+func TestServiceScopeShowsRemovedInstances(t *testing.T) {
+	f := newFakeSup()
+	f.services[0].Removed = []string{"2"}
+	f.logs["default/2"] = supervisor.NewLogBuffer(10)
+	f.logs["default/2"].Add(supervisor.System, "stopped: scaled to 2 instance(s) by hand")
+	m := newModel(t, f, 160, 48)
+	m, _ = press(t, m, "v")
+	mustContain(t, screen(m), "default/2 │ » stopped: scaled to 2 instance(s) by hand")
+	m, _ = press(t, m, "v")
+	mustContain(t, screen(m), "default/2 │ » stopped: scaled to 2 instance(s) by hand")
 }
 
 func TestRequestsPaneShowsTheSelection(t *testing.T) {

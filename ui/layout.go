@@ -156,7 +156,7 @@ func (m Model) selectionInfo() string {
 		scope = " · showing " + scopeNames[m.scope]
 	}
 	if in == nil {
-		return fmt.Sprintf("%s · %s · %s%s", svc.Name, svc.Runtime, common.Plural(len(svc.Instances), "instance"), scope)
+		return fmt.Sprintf("%s · %s · %s%s", svc.Name, svc.Runtime, common.Instances(svc.Instances), scope)
 	}
 	s := svc.Name + "/" + in.ID + " · " + common.StateLabel(in.State)
 	if in.PID > 0 {

@@ -104,6 +104,23 @@ func Plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// Instances counts a service's instances — "2 instances" — or, unless
+// all are ready, how many of them are, as the status bar does: "1/2
+// ready", so that an instance stopped by hand is not counted as one that
+// serves.
+func Instances(list []supervisor.InstanceInfo) string {
+	ready := 0
+	for _, in := range list {
+		if in.State == supervisor.Ready {
+			ready++
+		}
+	}
+	if ready < len(list) {
+		return fmt.Sprintf("%d/%d ready", ready, len(list))
+	}
+	return Plural(len(list), "instance")
+}
+
 // Bytes formats a size in binary units: 512B, 12.3M, 1.02G.
 func Bytes(n int64) string {
 	const unit = 1024

@@ -402,12 +402,11 @@ func (m Model) viewRow(i int, cols []column) string {
 // serviceLine is a service row: name, runtime, scaling, instance count,
 // port and build state.
 func (m Model) serviceLine(s *supervisor.ServiceInfo) string {
-	n := len(s.Instances)
 	scaling := s.Scaling + " scaling"
 	if s.Pinned {
 		scaling += ", pinned by hand (a: back to auto)"
 	}
-	parts := []string{s.Name, s.Runtime, scaling, common.Plural(n, "instance")}
+	parts := []string{s.Name, s.Runtime, scaling, common.Instances(s.Instances)}
 	if s.Port > 0 {
 		parts = append(parts, ":"+strconv.Itoa(s.Port))
 	}
