@@ -306,7 +306,7 @@ func (cc *clientConn) finishSend(bc *backendConn, unsent []byte, deadline time.T
 // awaitResponse reads the response head from bc, passing informational
 // responses (103 Early Hints) on to the client.
 func (cc *clientConn) awaitResponse(bc *backendConn) (resHead, error) {
-	cc.watch(bc.c)
+	cc.watch(0, func() { bc.c.Close() })
 	for {
 		res, err := readResponseHead(bc.br, cc.req.method)
 		if err != nil || res.code >= 200 {

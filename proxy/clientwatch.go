@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"net"
+	"bytes"
 	"sync/atomic"
 	"time"
 )
@@ -27,10 +27,11 @@ type clientWatch struct {
 	n       int // bytes read into b: the start of a pipelined request
 }
 
-// watch starts watching the client while inst carries its request.
-func (cc *clientConn) watch(inst net.Conn) {
-	if cc.br.Buffered() > 0 {
-		return // the client sent more already: its end, if any, is behind it
+// watch starts watching the client, whose request has its last unread
+// bytes buffered, pending of them; gone runs if the client leaves.
+func (cc *clientConn) watch(pending int, gone func()) {
+	if cc.br.Buffered() != pending {
+		return // more is coming, or came: the client's end, if any, is behind it
 	}
 	cc.readDeadline(time.Time{}) // the header timeout must not end the watch
 	w := &clientWatch{done: make(chan struct{})}
@@ -40,13 +41,13 @@ func (cc *clientConn) watch(inst net.Conn) {
 		w.n, _ = cc.c.Read(w.b[:])
 		if w.n == 0 && !w.stopped.Load() {
 			w.gone.Store(true)
-			inst.Close()
+			gone()
 		}
 	}()
 }
 
-// unwatch ends the watch, if any, keeping a byte it read for the next
-// request; it reports whether the client left.
+// unwatch ends the watch, if any, keeping a byte it read after those
+// buffered; it reports whether the client left.
 func (cc *clientConn) unwatch() bool {
 	w := cc.watching
 	if w == nil {
@@ -58,7 +59,8 @@ func (cc *clientConn) unwatch() bool {
 	<-w.done
 	cc.readDeadline(time.Time{})
 	if w.n > 0 {
-		cc.br = readerWith(cc.c, w.b[:w.n], cc.br.Size())
+		held, _ := cc.br.Peek(cc.br.Buffered())
+		cc.br = readerWith(cc.c, append(bytes.Clone(held), w.b[:w.n]...), cc.br.Size())
 	}
 	return w.gone.Load()
 }

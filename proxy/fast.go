@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -304,8 +305,31 @@ func (cc *clientConn) serveOne() verdict {
 	if !ok {
 		return handoff
 	}
-	lease, err := svc.pool.Acquire(context.Background())
+	lease, err := svc.pool.TryAcquire()
+	if lease == nil && err == nil {
+		if lease, err = cc.acquire(svc.pool); errors.Is(err, errClient) {
+			o.Status = statusClientGone
+			return cc.done(&o, closed)
+		}
+	}
 	return cc.done(&o, cc.forward(svc, u, &o, lease, err))
+}
+
+// acquire waits for an instance with room, while the client stays: one
+// that leaves while its request waits (a page reloaded while the app is
+// busy) takes its request with it.
+func (cc *clientConn) acquire(pool Pool) (*Lease, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cc.watch(cc.req.size(), cancel)
+	lease, err := pool.Acquire(ctx)
+	if cc.unwatch() {
+		if lease != nil {
+			lease.Done(Outcome{Status: statusClientGone})
+		}
+		return nil, errClient
+	}
+	return lease, err
 }
 
 // admit parses the request head in buf and finds the service and the

@@ -2,11 +2,13 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -414,4 +416,80 @@ func TestClientLeavingEndsTheRequestAtTheInstance(t *testing.T) {
 	if n := a.pools["default"].leased(); n != 0 {
 		t.Errorf("%d leases still held after the clients left", n)
 	}
+}
+
+// A request waiting for an instance with room goes when its client
+// leaves (a page reloaded while the app is busy): the app never gets it,
+// and it is recorded as 499.
+func TestClientLeavingWhileWaitingForAnInstance(t *testing.T) {
+	release := make(chan struct{})
+	var queued atomic.Int64
+	srv := newBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/busy":
+			<-release
+		case "/queued":
+			queued.Add(1)
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	pool := &waitCounter{capacityPool: capacityPool{
+		f:     NewForwarder(strings.TrimPrefix(srv.URL, "http://"), 1, func() string { return "" }),
+		slots: make(chan struct{}, 1),
+	}}
+	records := make(chan Outcome, 8)
+	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return pool },
+		Record: func(o Outcome) { records <- o }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rt.NewServer("default")
+	go s.Serve(l)
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()); rt.Close() })
+
+	busy := dialKeepAlive(t, l.Addr().String(), nil)
+	busy.send("GET /busy HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	waiter := dialKeepAlive(t, l.Addr().String(), nil)
+	waiter.send("GET /queued HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	for deadline := time.Now().Add(10 * time.Second); pool.waiting.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request never waited for the instance")
+		}
+	}
+	waiter.c.Close()
+	select {
+	case o := <-records:
+		if o.Path != "/queued" || o.Status != statusClientGone {
+			t.Errorf("recorded %s %d, want /queued %d", o.Path, o.Status, statusClientGone)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the request of the client that left was not ended")
+	}
+	close(release)
+	if res, body := readResponse(t, busy.br, "GET /busy"); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("busy: %d %q", res.StatusCode, body)
+	}
+	// The slot is free and served next whatever waited for it: nothing did.
+	if res, body := busy.do("GET /after HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("after: %d %q", res.StatusCode, body)
+	}
+	if n := queued.Load(); n != 0 {
+		t.Errorf("the app got the request of the client that left (%d times)", n)
+	}
+}
+
+// waitCounter counts the requests waiting in Acquire.
+type waitCounter struct {
+	capacityPool
+	waiting atomic.Int32
+}
+
+func (p *waitCounter) Acquire(ctx context.Context) (*Lease, error) {
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
+	return p.capacityPool.Acquire(ctx)
 }
