@@ -58,7 +58,7 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admi
 	exposed := !proxy.IsLoopbackHost(o.adminHost)
 	srv := admin.New(admin.Options{
 		Sup: sup, Token: token, App: st.App, TokenForReads: exposed,
-		Hosts: admin.AllowedHosts(o.adminHost), ServiceHost: displayHost(o.host),
+		Hosts: proxy.MachineHosts(o.adminHost), ServiceHost: displayHost(o.host),
 	})
 	go func() {
 		if err := srv.Serve(l); err != nil {

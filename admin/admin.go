@@ -41,7 +41,7 @@ type Options struct {
 	// App names the app on the status page and in /healthz.
 	App string
 	// Hosts are the names and addresses, besides localhost and loopback
-	// addresses, that a request's Host header may name (see AllowedHosts).
+	// addresses, that a request's Host header may name (see proxy.MachineHosts).
 	Hosts []string
 	// ServiceHost is the host in services' URLs, as a browser should use it.
 	ServiceHost string

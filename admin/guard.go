@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/appdeck/appdeck/proxy"
@@ -79,25 +78,3 @@ func (s *Server) tokenOK(auth string) bool {
 
 // NewToken returns a fresh random token (128 bits from crypto/rand).
 func NewToken() string { return rand.Text() }
-
-// AllowedHosts lists the Host names, besides localhost and loopback
-// addresses, that an admin server bound to bindHost answers to: the bind
-// address itself, and for a wildcard address this machine's name and
-// every address of its interfaces.
-func AllowedHosts(bindHost string) []string {
-	ip := net.ParseIP(bindHost)
-	if bindHost != "" && (ip == nil || !ip.IsUnspecified()) {
-		return []string{bindHost}
-	}
-	var hosts []string
-	if name, err := os.Hostname(); err == nil {
-		hosts = append(hosts, name)
-	}
-	addrs, _ := net.InterfaceAddrs() // without them, only localhost works: safe
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok {
-			hosts = append(hosts, n.IP.String())
-		}
-	}
-	return hosts
-}

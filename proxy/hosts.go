@@ -4,24 +4,25 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 )
 
 // hostCheck guards against DNS rebinding: a page on another site that
 // makes its own name resolve to 127.0.0.1 could otherwise talk to the
-// app. Only names that can only mean this machine, the --host value and
-// the --allow-host patterns are accepted; the port is ignored.
+// app. Only names that can only mean this machine, the --host value (for
+// a wildcard one, this machine's name and addresses: see MachineHosts)
+// and the --allow-host patterns are accepted; the port is ignored.
 type hostCheck struct {
-	host     string   // --host, lower-cased; "" when it is a wildcard address
-	exact    []string // --allow-host names without wildcards
+	exact    []string // the --host names and --allow-host names without wildcards
 	oneLabel []string // "*.x" patterns, stored as ".x": exactly one more label
 	anyDepth []string // "**.x" patterns, stored as ".x": one or more labels
 }
 
 func newHostCheck(host string, allow []string) (*hostCheck, error) {
 	hc := &hostCheck{}
-	if a, err := netip.ParseAddr(host); err != nil || !a.IsUnspecified() {
-		hc.host = strings.ToLower(strings.Trim(host, "[]"))
+	for _, h := range MachineHosts(host) {
+		hc.exact = append(hc.exact, strings.ToLower(strings.Trim(h, "[]")))
 	}
 	for _, p := range allow {
 		if err := CheckAllowHost(p); err != nil {
@@ -67,7 +68,7 @@ func (hc *hostCheck) allowed(h string) bool {
 	if name == "" {
 		return h == ""
 	}
-	if isLoopbackName(name) || name == hc.host {
+	if isLoopbackName(name) {
 		return true
 	}
 	for _, e := range hc.exact {
@@ -86,6 +87,29 @@ func (hc *hostCheck) allowed(h string) bool {
 		}
 	}
 	return false
+}
+
+// MachineHosts lists the Host names, besides localhost and loopback
+// addresses, that a server bound to bindHost answers to: the bind
+// address itself, and for a wildcard address this machine's name and
+// every address of its interfaces. None of them is a name another site
+// can point at this machine, so DNS rebinding cannot use them.
+func MachineHosts(bindHost string) []string {
+	ip := net.ParseIP(strings.Trim(bindHost, "[]"))
+	if bindHost != "" && (ip == nil || !ip.IsUnspecified()) {
+		return []string{bindHost}
+	}
+	var hosts []string
+	if name, err := os.Hostname(); err == nil {
+		hosts = append(hosts, name)
+	}
+	addrs, _ := net.InterfaceAddrs() // without them, only localhost works: safe
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, n.IP.String())
+		}
+	}
+	return hosts
 }
 
 // hostName returns the Host header's name without the port, lower-cased

@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"net"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,6 +71,53 @@ func TestServiceFromHost(t *testing.T) {
 	} {
 		if got := serviceFromHost(host); got != want {
 			t.Errorf("serviceFromHost(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
+func TestMachineHosts(t *testing.T) {
+	if got := MachineHosts("127.0.0.1"); len(got) != 1 || got[0] != "127.0.0.1" {
+		t.Errorf("loopback: %v", got)
+	}
+	if got := MachineHosts("10.1.2.3"); len(got) != 1 || got[0] != "10.1.2.3" {
+		t.Errorf("one address: %v", got)
+	}
+	// A wildcard bind answers to this machine's addresses, which include
+	// a loopback one on every machine.
+	for _, wild := range []string{"0.0.0.0", "::", "[::]"} {
+		if got := MachineHosts(wild); !slices.Contains(got, "127.0.0.1") {
+			t.Errorf("wildcard %s: %v lacks 127.0.0.1", wild, got)
+		}
+	}
+}
+
+// With a wildcard --host, the service ports answer to this machine's
+// name and addresses (a phone on the network uses them), as the admin
+// API does, and still to nothing else.
+func TestHostCheckOnAWildcardAddress(t *testing.T) {
+	hc, err := newHostCheck("0.0.0.0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := []string{name + ":8080", strings.ToUpper(name)}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() {
+			allowed = append(allowed, net.JoinHostPort(n.IP.String(), "8080"))
+		}
+	}
+	for _, h := range allowed {
+		if !hc.allowed(h) {
+			t.Errorf("allowed(%q) = false on 0.0.0.0", h)
+		}
+	}
+	for _, h := range []string{"evil.com", "0.0.0.0:8080", name + ".evil.com", "[2001:db8::1]:8080"} {
+		if hc.allowed(h) {
+			t.Errorf("allowed(%q) = true on 0.0.0.0", h)
 		}
 	}
 }
