@@ -194,6 +194,7 @@ func (l *loader) addService(path string) {
 		l.unreadable = true
 		return
 	}
+	l.diags = append(l.diags, missingFiles(svc)...)
 	l.app.Services = append(l.app.Services, svc)
 }
 

@@ -219,3 +219,53 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingFilesWarn: error handler files, static_dir directories and
+// literal static_files that are not there warn at the entry, saying what
+// answers until they exist; those that are there, and static_files with
+// a group reference, do not.
+func TestMissingFilesWarn(t *testing.T) {
+	inTree(t, map[string]string{
+		"app/app.yaml": `runtime: python312
+error_handlers:
+- file: errors/default.html
+- error_code: timeout
+  file: errors/nonexist.html
+handlers:
+- url: /s
+  static_dir: nosuchdir
+- url: /assets
+  static_dir: assets
+- url: /f
+  static_files: nosuch.txt
+  upload: nosuch.txt
+- url: /(.*)\.png
+  static_files: img/\1.png
+  upload: img/.*\.png
+- url: /errors/default.html
+  static_files: errors/default.html
+  upload: errors/default.html
+- url: /errors
+  static_dir: errors/default.html
+`,
+		"app/errors/default.html": "oops",
+		"app/assets/":             "",
+	})
+	app, err := Load([]string{"app"}, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range app.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		`app/app.yaml:4:3: warning: error handler file errors/nonexist.html does not exist: timeout errors get 500 "Failed to load error handler"; create the file or correct the path (relative to the directory of app.yaml)`,
+		`app/app.yaml:7:3: warning: static_dir nosuchdir is not a directory: its URLs answer 404; create it or correct the path (relative to the directory of app.yaml)`,
+		`app/app.yaml:11:3: warning: static_files nosuch.txt does not exist: /f answers 404; create the file or correct the path (relative to the directory of app.yaml)`,
+		`app/app.yaml:20:3: warning: static_dir errors/default.html is not a directory: its URLs answer 404; create it or correct the path (relative to the directory of app.yaml)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -123,3 +123,59 @@ func (p *parser) manual(n *yaml.Node, m *ManualScaling) {
 		"instances": func(e entry) { p.integer(e.v, e.key, 1, maxCount, &m.Instances) },
 	})
 }
+
+// Setting is one value of a scaling block, in app.yaml's spelling.
+type Setting struct{ Key, Value string }
+
+// Settings lists the values of the block of s's kind, in app.yaml's
+// spelling and order, to show them (a reload that changed them).
+func (s Scaling) Settings() []Setting {
+	itoa := strconv.Itoa
+	ftoa := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	switch s.Kind {
+	case Basic:
+		b := s.Basic
+		return []Setting{{"max_instances", itoa(b.MaxInstances)}, {"idle_timeout", showDuration(b.IdleTimeout)}}
+	case Manual:
+		return []Setting{{"instances", itoa(s.Manual.Instances)}}
+	}
+	a := s.Automatic
+	return []Setting{
+		{"max_concurrent_requests", itoa(a.MaxConcurrentRequests)},
+		{"min_instances", itoa(a.MinInstances)},
+		{"max_instances", itoa(a.MaxInstances)},
+		{"min_idle_instances", itoa(a.MinIdleInstances)},
+		{"max_idle_instances", itoa(a.MaxIdleInstances)},
+		{"min_pending_latency", showDuration(a.MinPendingLatency)},
+		{"max_pending_latency", showDuration(a.MaxPendingLatency)},
+		{"target_cpu_utilization", ftoa(a.TargetCPUUtilization)},
+		{"target_throughput_utilization", ftoa(a.TargetThroughputUtilization)},
+	}
+}
+
+// NonDefault lists the Settings that differ from App Engine's defaults:
+// in effect, what the file sets.
+func (s Scaling) NonDefault() []Setting {
+	d := defaultScaling()
+	d.Kind = s.Kind
+	var out []Setting
+	for i, v := range s.Settings() {
+		if v != d.Settings()[i] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// showDuration writes d as app.yaml does: "5m", "10s", "100ms".
+func showDuration(d time.Duration) string {
+	switch {
+	case d != 0 && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d%time.Millisecond == 0:
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	}
+	return d.String()
+}

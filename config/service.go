@@ -72,9 +72,8 @@ type serviceParser struct {
 	opts Options
 	s    *Service
 
-	nameKey      string     // "service" or "module", whichever came first
-	scalingKey   string     // the first scaling block
-	classNode    *yaml.Node // a valid instance_class, checked against the scaling at the end
+	nameKey      string // "service" or "module", whichever came first
+	scalingKey   string // the first scaling block
 	runtimeGiven bool
 	skipGiven    bool
 }
@@ -133,14 +132,23 @@ func (sp *serviceParser) finish(root *yaml.Node) {
 	if !sp.skipGiven {
 		s.SkipFiles = slices.Clone(defaultSkipFiles)
 	}
-	classes, def := instanceClasses(s.Scaling.Kind)
-	switch {
-	case sp.classNode == nil:
-		s.InstanceClass = def
-	case !slices.Contains(classes, s.InstanceClass):
-		sp.errorf(sp.classNode, "instance class %s does not go with %s scaling; use %s",
+	if !s.FitInstanceClass() {
+		classes, _ := instanceClasses(s.Scaling.Kind)
+		sp.errorAt(s.InstanceClassPos, "instance class %s does not go with %s scaling; use %s",
 			s.InstanceClass, s.Scaling.Kind, orList(classes))
 	}
+}
+
+// FitInstanceClass gives s the default instance class of its scaling
+// when the file names none (a live reload that keeps the scaling in force
+// calls it again, so that the class follows the scaling kept), and
+// reports whether the class goes with the scaling.
+func (s *Service) FitInstanceClass() bool {
+	classes, def := instanceClasses(s.Scaling.Kind)
+	if s.InstanceClassPos == (Pos{}) {
+		s.InstanceClass = def
+	}
+	return slices.Contains(classes, s.InstanceClass)
 }
 
 // name reads `service` or its older name `module`.
@@ -254,7 +262,7 @@ func (sp *serviceParser) inbound(e entry) {
 
 func (sp *serviceParser) instanceClass(e entry) {
 	if enum(&sp.parser, e, &sp.s.InstanceClass, slices.Concat(frontendClasses, backendClasses)...) {
-		sp.classNode = e.v
+		sp.s.InstanceClassPos = sp.pos(e.v)
 	}
 }
 

@@ -75,6 +75,7 @@ func TestParseServiceFull(t *testing.T) {
 		DefaultExpiration: 26*time.Hour + 3*time.Minute + 4*time.Second,
 		InboundServices:   []string{"warmup", "mail"},
 		InstanceClass:     "F2",
+		InstanceClassPos:  pos(7, 17),
 		Threadsafe:        &yes,
 		Scaling: Scaling{
 			Kind: Automatic,

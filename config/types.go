@@ -80,8 +80,11 @@ type Service struct {
 	DefaultExpiration time.Duration // 0 when unset
 	InboundServices   []string
 	// InstanceClass defaults to F1 for automatic scaling and B2 for basic
-	// and manual scaling, as in App Engine.
+	// and manual scaling, as in App Engine (see FitInstanceClass).
 	InstanceClass string
+	// InstanceClassPos is where instance_class is; zero when the file
+	// leaves it out and the class follows from the scaling.
+	InstanceClassPos Pos
 	// Threadsafe is nil when the key is absent.
 	Threadsafe *bool
 	Scaling    Scaling

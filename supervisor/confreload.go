@@ -58,35 +58,94 @@ var liveFields = []liveField{
 
 // fixedField is an app.yaml key whose change needs appdeck restarted: it
 // names the service, picks its runtime, or sets its ports or instances.
-// keep puts the value in force back into a reloaded configuration.
+// change describes what changed between the value in force and the one
+// loaded, "" when nothing did; keep puts the value in force back into a
+// reloaded configuration.
 type fixedField struct {
-	key  string
-	show func(*config.Service) string
-	keep func(dst, inForce *config.Service)
+	key    string
+	change func(inForce, loaded *config.Service) string
+	keep   func(dst, inForce *config.Service)
 }
 
 var fixedFields = []fixedField{
-	{"service", func(c *config.Service) string { return c.Name },
+	{"service", changedValue("service", func(c *config.Service) string { return c.Name }),
 		func(d, f *config.Service) { d.Name, d.NamePos = f.Name, f.NamePos }},
-	{"application", func(c *config.Service) string { return c.AppID },
+	{"application", changedValue("application", func(c *config.Service) string { return c.AppID }),
 		func(d, f *config.Service) { d.AppID, d.AppIDPos = f.AppID, f.AppIDPos }},
-	{"runtime", func(c *config.Service) string { return c.Runtime },
+	{"runtime", changedValue("runtime", func(c *config.Service) string { return c.Runtime }),
 		func(d, f *config.Service) { d.Runtime, d.RuntimePos = f.Runtime, f.RuntimePos }},
-	{"scaling", showScaling, func(d, f *config.Service) { d.Scaling = f.Scaling }},
+	{"scaling", scalingChange, keepScaling},
 }
 
-// showScaling names the scaling block in force and its values.
-func showScaling(c *config.Service) string {
-	var v any
-	switch c.Scaling.Kind {
-	case config.Automatic:
-		v = c.Scaling.Automatic
-	case config.Basic:
-		v = c.Scaling.Basic
-	case config.Manual:
-		v = c.Scaling.Manual
+// changedValue describes a change of the value get reads, as
+// `runtime changed "custom" → "python312"`.
+func changedValue(key string, get func(*config.Service) string) func(was, now *config.Service) string {
+	return func(was, now *config.Service) string {
+		if get(was) == get(now) {
+			return ""
+		}
+		return fmt.Sprintf("%s changed %q → %q", key, get(was), get(now))
 	}
-	return fmt.Sprintf("%s_scaling %+v", c.Scaling.Kind, v)
+}
+
+// scalingChange describes a change of the scaling block in app.yaml's
+// words: a change of kind as "scaling changed automatic_scaling →
+// manual_scaling (instances: 2)", with the values the new block sets,
+// and a change within a kind by the values that changed, as
+// "automatic_scaling changed max_instances 1 → 2". An instance class that
+// waits for the scaling (it does not go with the one in force) is named.
+func scalingChange(was, now *config.Service) string {
+	a, b := was.Scaling, now.Scaling
+	var desc string
+	if a.Kind != b.Kind {
+		desc = fmt.Sprintf("scaling changed %s_scaling → %s_scaling", a.Kind, b.Kind)
+		if set := b.NonDefault(); len(set) > 0 {
+			desc += " (" + showSettings(set, 3) + ")"
+		}
+	} else {
+		var diffs []string
+		old := a.Settings()
+		for i, v := range b.Settings() {
+			if v != old[i] {
+				diffs = append(diffs, v.Key+" "+old[i].Value+" → "+v.Value)
+			}
+		}
+		if len(diffs) == 0 {
+			return ""
+		}
+		desc = fmt.Sprintf("%s_scaling changed %s", a.Kind, strings.Join(diffs, ", "))
+	}
+	kept := *now
+	keepScaling(&kept, was)
+	if now.InstanceClassPos != (config.Pos{}) && kept.InstanceClass != now.InstanceClass {
+		desc += " with instance_class " + now.InstanceClass
+	}
+	return desc
+}
+
+// showSettings writes up to max settings as "key: value, …", so that a
+// line that names them stays short.
+func showSettings(set []config.Setting, max int) string {
+	var parts []string
+	for i, v := range set {
+		if i == max {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, v.Key+": "+v.Value)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// keepScaling puts the scaling in force back into d with what follows
+// from it: the default instance class, when d's file names none, is the
+// one of the scaling kept (GAE_MEMORY_MB stays); a class the file names
+// that does not go with it waits for the scaling too.
+func keepScaling(d, inForce *config.Service) {
+	d.Scaling = inForce.Scaling
+	if !d.FitInstanceClass() {
+		d.InstanceClass, d.InstanceClassPos = inForce.InstanceClass, inForce.InstanceClassPos
+	}
 }
 
 // reloadConfig loads the app again, as it was loaded at start, after a
@@ -262,13 +321,13 @@ func (s *Supervisor) merge(app *config.App, from *Service) (*config.App, map[*Se
 		file := svc.describe([]string{old.File})
 		for _, f := range fixedFields {
 			key := old.File + " " + f.key
-			was, now := f.show(old), f.show(loaded)
-			if was == now {
+			change := f.change(old, loaded)
+			if change == "" {
 				delete(s.conf.pending, key)
 				continue
 			}
 			f.keep(&merged, old)
-			msg := fmt.Sprintf("%s: %s changed %q → %q: restart appdeck to apply it", file, f.key, was, now)
+			msg := file + ": " + change + ": restart appdeck to apply it"
 			if s.conf.pending[key] != msg {
 				svc.configProblem(msg)
 				s.conf.pending[key] = msg

@@ -396,3 +396,90 @@ func TestSkipFilesChangeWatchesWhatItNoLongerSkips(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "data", "x.py"), "# data\n")
 	waitForLog(t, sup, `(?m)^files changed: data/x\.py$`)
 }
+
+// TestScalingChangeNeedsARestartAndKeepsWhatFollowsFromIt edits the
+// scaling of an automatic service, within its kind and to another kind:
+// each is logged once, short and in app.yaml's words, as needing appdeck
+// restarted, and nothing that follows from the scaling changes with it
+// (the default instance class, so GAE_MEMORY_MB): the instances run on.
+func TestScalingChangeNeedsARestartAndKeepsWhatFollowsFromIt(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.yaml")
+	automatic := func(greeting, scaling string) string {
+		return "runtime: custom\nentrypoint: python3 -u app.py\nenv_variables:\n  GREETING: " + greeting + "\n" + scaling
+	}
+	writeFile(t, filepath.Join(dir, "app.py"), envApp)
+	writeFile(t, file, automatic("hello", ""))
+	sup, url := serveReloading(t, file)
+	waitFor(t, "the first answer", 60*time.Second, func() bool {
+		code, body := fetch(url + "/")
+		return code == 200 && strings.HasPrefix(body, "hello ")
+	})
+	before := pids(sup)
+
+	writeFile(t, file, automatic("hello", "automatic_scaling:\n  max_instances: 5\n  min_instances: 1\n"))
+	waitForLog(t, sup, `(?m)^app\.yaml: automatic_scaling changed min_instances 0 → 1, max_instances 20 → 5: restart appdeck to apply it$`)
+	writeFile(t, file, automatic("hello", "manual_scaling:\n  instances: 2\n"))
+	waitForLog(t, sup, `(?m)^app\.yaml: scaling changed automatic_scaling → manual_scaling \(instances: 2\): restart appdeck to apply it$`)
+	if c := sup.service("default").conf(); c.Scaling.Kind != config.Automatic || c.InstanceClass != "F1" {
+		t.Errorf("in force: %s scaling, instance class %s; want automatic, F1 until appdeck restarts", c.Scaling.Kind, c.InstanceClass)
+	}
+	if now := pids(sup); fmt.Sprint(now) != fmt.Sprint(before) {
+		t.Errorf("a scaling change alone restarted the instances: pids %v, then %v", before, now)
+	}
+	// Back to no scaling block, with a change that does apply: only it
+	// is named, and the instances restart for it alone.
+	writeFile(t, file, automatic("salut", ""))
+	waitFor(t, "the new greeting", 60*time.Second, func() bool {
+		_, body := fetch(url + "/")
+		return strings.HasPrefix(body, "salut ")
+	})
+	log := readLog(sup, "default", "")
+	if strings.Contains(log, "instance_class") || !strings.Contains(log, "app.yaml: env_variables changed; restarting the instances") {
+		t.Errorf("the log names a change the edits did not make:\n%s", log)
+	}
+	if strings.Contains(log, "{") {
+		t.Errorf("the log shows Go values:\n%s", log)
+	}
+	if after := pids(sup); len(after) == 0 || len(before) == 0 || after[0] == before[0] {
+		t.Errorf("pids %v, then %v: want the instances replaced once, for the greeting", before, after)
+	}
+}
+
+// TestScalingChangeWords checks the words of scaling changes that the
+// live test does not make: values spelled as in app.yaml, a long list
+// cut short, and an instance class that waits for the scaling.
+func TestScalingChangeWords(t *testing.T) {
+	parse := func(yaml string) *config.Service {
+		s, diags := config.ParseService("app.yaml", []byte("runtime: go125\n"+yaml), config.Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return s
+	}
+	auto := parse("")
+	for _, tt := range []struct{ was, now, want string }{
+		{"basic_scaling:\n  idle_timeout: 10m\n", "basic_scaling:\n  idle_timeout: 90s\n  max_instances: 3\n",
+			"basic_scaling changed max_instances 1 → 3, idle_timeout 10m → 90s"},
+		{"", "automatic_scaling:\n  min_pending_latency: 30ms\n", "automatic_scaling changed min_pending_latency 100ms → 30ms"},
+		{"", "basic_scaling:\n  max_instances: 2\n", "scaling changed automatic_scaling → basic_scaling (max_instances: 2)"},
+		{"manual_scaling:\n  instances: 3\n", "automatic_scaling:\n  max_concurrent_requests: 5\n  min_instances: 1\n  max_instances: 4\n  target_cpu_utilization: 0.7\n",
+			"scaling changed manual_scaling → automatic_scaling (max_concurrent_requests: 5, min_instances: 1, max_instances: 4, …)"},
+		{"", "manual_scaling:\n  instances: 1\ninstance_class: B4\n", "scaling changed automatic_scaling → manual_scaling with instance_class B4"},
+		{"", "automatic_scaling:\n  max_instances: 20\n", ""},
+	} {
+		was := auto
+		if tt.was != "" {
+			was = parse(tt.was)
+		}
+		if got := scalingChange(was, parse(tt.now)); got != tt.want {
+			t.Errorf("%q → %q: %q, want %q", tt.was, tt.now, got, tt.want)
+		}
+	}
+	// The class that waits stays as it was in force.
+	now := parse("manual_scaling:\n  instances: 1\ninstance_class: B4\n")
+	keepScaling(now, auto)
+	if now.Scaling.Kind != config.Automatic || now.InstanceClass != "F1" || now.MemoryMB() != 128 {
+		t.Errorf("kept: %s scaling, class %s, %d MB; want automatic, F1, 128", now.Scaling.Kind, now.InstanceClass, now.MemoryMB())
+	}
+}

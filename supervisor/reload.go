@@ -24,14 +24,21 @@ var alwaysIgnored = map[string]bool{
 	"4913": true, // vim's probe file when saving
 }
 
+// ignoredSuffixes end names that are never a change: editors' backups,
+// swap and safe-write files (Emacs, vim, Kate, JetBrains), the copies
+// that cp and patch leave (.orig, .bak, .rej), compiled Python.
+var ignoredSuffixes = []string{
+	"~", "#", ".swp", ".swo", ".swx", ".kate-swp", "___jb_tmp___", "___jb_old___",
+	".orig", ".bak", ".rej", ".pyc", ".pyo",
+}
+
 // ignoredName reports whether a base name is never a change: hidden files
-// (as dev_appserver.py always ignored them), editor backups and swap
-// files, compiled Python.
+// (as dev_appserver.py always ignored them) and ignoredSuffixes.
 func ignoredName(base string) bool {
 	if alwaysIgnored[base] || strings.HasPrefix(base, ".") {
 		return true
 	}
-	for _, suffix := range []string{"~", "#", ".swp", ".swo", ".swx", ".pyc", ".pyo"} {
+	for _, suffix := range ignoredSuffixes {
 		if strings.HasSuffix(base, suffix) {
 			return true
 		}

@@ -36,6 +36,15 @@ func TestIgnoredPaths(t *testing.T) {
 		{"/src/app/.main.go.swp", false, true},
 		{"/src/app/#main.go#", false, true},
 		{"/src/app/4913", false, true},
+		{"/src/app/app.yaml.orig", false, true}, // cp app.yaml app.yaml.orig, patch -b
+		{"/src/app/main.go.rej", false, true},   // a patch that did not apply
+		{"/src/app/app.yaml.bak", false, true},
+		{"/src/app/main.py.kate-swp", false, true},
+		{"/src/app/main.go___jb_tmp___", false, true}, // JetBrains' safe write
+		{"/src/app/main.go___jb_old___", false, true},
+		{"/src/lib/util.go.orig", false, true},
+		{"/src/app/original.go", false, false},
+		{"/src/app/static/logo.bakery.png", false, false},
 		{"/src/app/vendor", true, true}, // skip_files prunes the directory
 		{"/src/app/vendor/x/y.go", false, true},
 		{"/src/app/lib/vendor/y.go", false, false}, // skip_files is anchored at the start
