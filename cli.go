@@ -248,7 +248,7 @@ var flagWants = map[string]string{
 	"max-instances":   "0 (no cap) or more",
 	"pending-timeout": "a positive duration such as 10s",
 	// appdeck ctl
-	"tail":    "a number of lines, 0 (all) or more",
+	"tail":    "a number of lines: 0 (none) or more, or -1 (all)",
 	"timeout": "a positive duration such as 30s",
 }
 

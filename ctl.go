@@ -59,6 +59,7 @@ Examples:
   appdeck ctl restart default/0
   appdeck ctl scale api 3
   appdeck ctl logs -f --tail 20 api
+  appdeck ctl requests -f --tail 0   (only requests from now on)
   appdeck ctl --json status | jq -r '.[].instances[] | "\(.service)/\(.id) \(.state)"'
   appdeck --headless > app.log &  appdeck ctl wait --ready --timeout 60s && go test ./e2e/...
 
@@ -90,7 +91,7 @@ func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts: the API's answers; one object per line for logs and requests")
 	fs.BoolVar(&o.follow, "f", false, "logs, requests: follow new lines until Ctrl-C or appdeck stops")
 	fs.BoolVar(&o.follow, "follow", false, "same as -f")
-	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last N held (0 = all)")
+	fs.IntVar(&o.tail, "tail", -1, "logs, requests: only the last N held (0: none, so -f prints only new ones; -1: all)")
 	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a duration ago (5m) or a time (RFC 3339)")
 	fs.BoolVar(&o.ready, "ready", false, "wait: until every service is ready")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "wait: give up after this long")
@@ -191,7 +192,6 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 		return o, "", nil, usageErr("wait needs a condition: --ready")
 	}
 	if err := checkFlags(
-		flagCheck{o.tail >= 0, "tail", o.tail},
 		flagCheck{o.timeout > 0, "timeout", o.timeout},
 	); err != nil {
 		return o, "", nil, err
@@ -358,7 +358,7 @@ func (c *ctlRun) printer(services []admin.Service) *ui.Printer {
 // streamQuery is the query of logs and requests.
 func (c *ctlRun) streamQuery() url.Values {
 	q := url.Values{}
-	if c.opts.tail > 0 {
+	if c.opts.tail >= 0 {
 		q.Set("tail", strconv.Itoa(c.opts.tail))
 	}
 	if c.opts.since != "" {

@@ -350,6 +350,49 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		}
 	})
 
+	t.Run("--tail 0 follows only new lines", func(t *testing.T) {
+		if out := d.mustCtl("logs", "--tail", "0"); out != "" {
+			t.Errorf("logs --tail 0 printed history:\n%s", out)
+		}
+		cmd := d.ctlCmd(dir, "requests", "-f", "--tail", "0")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1000)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		// Requests go until one shows: the first line must be a new one,
+		// though the requests of the test above are held.
+		url, deadline := d.status()["default"].URL, time.After(60*time.Second)
+		for n := 0; ; n++ {
+			if _, _, err := getBody(fmt.Sprintf("%s/new-%d", url, n)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case l := <-lines:
+				if !strings.Contains(l, "[request] GET /new-") {
+					t.Errorf("requests -f --tail 0 printed an old request first: %q", l)
+				}
+			case <-time.After(200 * time.Millisecond):
+				continue
+			case <-deadline:
+				t.Fatal("no request was printed")
+			}
+			break
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+
 	t.Run("safety", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", st.Admin+"/api/instances/default/0/restart", nil)
 		resp, err := http.DefaultClient.Do(req)
