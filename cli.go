@@ -78,7 +78,7 @@ Flags:
 
 const usageFooter = `
 Exit codes: 0 stopped normally, 1 the app could not run (or --exit-on-failure
-stopped it), 2 bad flags or config.
+stopped it, or a second Ctrl-C killed the instances), 2 bad flags or config.
 NO_COLOR=1 in the environment has the same effect as --no-color.
 `
 
