@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -31,8 +32,9 @@ Usage:
   appdeck ctl [flags] COMMAND [ARGS]
 
 It finds the appdeck serving the current directory (or a directory above it)
-through the state file appdeck keeps in your cache directory; --admin points
-it at another one.
+through the state file appdeck keeps in your cache directory, the newest when
+several serve it (it says so, with the others' --admin); --admin points it at
+another one.
 
 Commands:
   status [SERVICE[/INSTANCE]]        services and instances: state, pid, port, load
@@ -211,6 +213,9 @@ type ctlRun struct {
 	client *admin.Client
 	where  string // how the appdeck was found, for messages
 	pid    int    // the appdeck's pid, when found through its state file
+	// toldSeveral: the user was told that several appdecks serve the
+	// directory, and which one ctl talks to.
+	toldSeveral bool
 }
 
 // notRunningError is an appdeck that could not be found or reached.
@@ -240,13 +245,49 @@ func (c *ctlRun) connect() error {
 	if err != nil {
 		return err
 	}
-	st, err := admin.FindState(wd)
+	sts, err := admin.FindStates(wd)
 	if err != nil {
 		return &notRunningError{notFoundMessage(wd, err)}
 	}
+	st := sts[0]
 	c.client, c.where = &admin.Client{Base: st.Admin, Token: st.Token}, fmt.Sprintf("%s (%s, serving %s)", st.Admin, st.App, st.Root)
 	c.pid = st.PID
+	if len(sts) > 1 && !c.toldSeveral {
+		c.toldSeveral = true // once, though wait connects again
+		fmt.Fprint(os.Stderr, severalMessage(sts))
+	}
 	return nil
+}
+
+// severalMessage says which of several appdecks serving one directory
+// ctl talks to, the newest (sts[0]), and how to reach the others.
+func severalMessage(sts []admin.State) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "appdeck ctl: %d appdecks serve %s; this talks to the newest (%s); for another, add its --admin:\n",
+		len(sts), sts[0].Root, describeDeck(sts[0]))
+	for _, st := range sts[1:] {
+		fmt.Fprintf(&b, "  --admin %s  (%s)\n", st.Admin, describeDeck(st))
+	}
+	return b.String()
+}
+
+// describeDeck tells an appdeck from others serving the same directory:
+// "pid 4242, port 8080, started 10:31:02".
+func describeDeck(st admin.State) string {
+	ports := slices.Sorted(maps.Values(st.Ports))
+	var ps []string
+	for _, p := range ports {
+		ps = append(ps, strconv.Itoa(p))
+	}
+	desc := fmt.Sprintf("pid %d", st.PID)
+	switch len(ps) {
+	case 0:
+	case 1:
+		desc += ", port " + ps[0]
+	default:
+		desc += ", ports " + strings.Join(ps, ", ")
+	}
+	return desc + ", started " + st.Started.Format(time.TimeOnly)
 }
 
 // tokenFor finds the token of the appdeck at u: APPDECK_TOKEN, else the

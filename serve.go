@@ -143,7 +143,7 @@ func serve(o options, paths []string, name string) error {
 	}
 	if code := exitCode(err); code != exitOK && st.Root != "" {
 		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
-		_ = admin.WriteExit(st) // without it, only ctl wait's answer comes later
+		_, _ = admin.WriteState(st) // the record; without it, only ctl wait's answer comes later
 	}
 	return err
 }
@@ -192,6 +192,7 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 		servers[i] = router.NewServer(svc.Name)
 		go servers[i].Serve(listeners[i])
 	}
+	st.Ports = ports
 	api := startControl(adminL, sup, o, st)
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
