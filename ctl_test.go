@@ -467,16 +467,65 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 	}
 }
 
-// TestTwoAppdecksOnOneDirectory: a second appdeck on the same app says
-// so at start, ctl says which one it talks to and how to reach the other,
-// and when one stops ctl still finds the other.
-func TestTwoAppdecksOnOneDirectory(t *testing.T) {
+// oneServiceApp writes an app of one Python service, with one instance
+// at a time, into a new directory and returns it.
+func oneServiceApp(t *testing.T) string {
+	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed")
 	}
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: python312\nentrypoint: python3 -u app.py\n")
 	writeFile(t, filepath.Join(dir, "app.py"), ctlAppPy)
+	return dir
+}
+
+// TestLogDirHasTheAccessLines: --log-dir writes each service's access
+// lines, as the headless output prints them, to SERVICE.requests.log.
+func TestLogDirHasTheAccessLines(t *testing.T) {
+	dir, logs := oneServiceApp(t), t.TempDir()
+	d := startDeck(t, dir, "--headless", "--no-color", "--port", "0", "--admin-port", "0", "--grace", "3s", "--log-dir", logs)
+	d.mustCtl("wait", "--ready", "--timeout", "90s")
+	url := d.status()["default"].URL
+	for _, p := range []string{"/one", "/two?x=1"} {
+		if _, _, err := getBody(url + p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.stop() // writes what is left
+
+	b, err := os.ReadFile(filepath.Join(logs, "default.requests.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("default.requests.log has %d lines, want 2:\n%s", len(lines), b)
+	}
+	for i, p := range []string{"/one", "/two?x=1"} {
+		stamp, rest, _ := strings.Cut(lines[i], " ")
+		if _, err := time.ParseInLocation("2006-01-02T15:04:05.000", stamp, time.Local); err != nil {
+			t.Errorf("line %q does not start with a time: %v", lines[i], err)
+		}
+		want := "request default/0 GET " + p + " 200 2B "
+		if !strings.HasPrefix(rest, want) {
+			t.Errorf("line %q, want %q after the time", lines[i], want)
+		}
+		// The headless output has the same line.
+		if !strings.Contains(d.out.String(), "default/0 | [request] GET "+p+" 200 2B ") {
+			t.Errorf("headless output lacks the access line for %s:\n%s", p, d.out.String())
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(logs, "default-0.log")); err != nil || !strings.Contains(string(b), "app saw /two?x=1") {
+		t.Errorf("default-0.log: %v\n%s", err, b)
+	}
+}
+
+// TestTwoAppdecksOnOneDirectory: a second appdeck on the same app says
+// so at start, ctl says which one it talks to and how to reach the other,
+// and when one stops ctl still finds the other.
+func TestTwoAppdecksOnOneDirectory(t *testing.T) {
+	dir := oneServiceApp(t)
 	port1 := freePorts(t, 1)
 	first := startDeck(t, dir, "--headless", "--port", strconv.Itoa(port1), "--admin-port", "0", "--grace", "3s")
 	first.mustCtl("wait", "--ready", "--timeout", "90s")
