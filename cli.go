@@ -78,7 +78,7 @@ Flags:
 
 const usageFooter = `
 Exit codes: 0 stopped normally, 1 the app could not run (or --exit-on-failure
-stopped it), 2 bad flags or config.
+stopped it, or a second Ctrl-C killed the instances), 2 bad flags or config.
 NO_COLOR=1 in the environment has the same effect as --no-color.
 `
 
@@ -108,7 +108,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.noWatch, "no-watch", false, "do not watch files (same as --watch=false)")
 	fs.Var(&o.watchIgnore, "watch-ignore", "app-relative paths whose changes are ignored, besides skip_files (repeatable)")
 	fs.IntVar(&o.maxInstances, "max-instances", 0, "cap on the instances of every service, whatever its scaling says (0 = no cap)")
-	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in DIR: service.log, service-instance.log")
+	fs.StringVar(&o.logDir, "log-dir", "", "also write each log to a file in DIR: service.log, service-instance.log, service.requests.log (access lines)")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 10*time.Second, "how long a request waits for a free instance before a 503")
 	fs.Var(&o.allowHosts, "allow-host", "also answer requests for this host (\"*.example.dev\": one more label, \"**.example.dev\": any depth; repeatable)")
 	fs.Usage = func() { usage(fs.Output()) }
@@ -248,7 +248,7 @@ var flagWants = map[string]string{
 	"max-instances":   "0 (no cap) or more",
 	"pending-timeout": "a positive duration such as 10s",
 	// appdeck ctl
-	"tail":    "a number of lines, 0 (all) or more",
+	"tail":    "a number of lines: 0 (none) or more, or -1 (all)",
 	"timeout": "a positive duration such as 30s",
 }
 

@@ -72,7 +72,7 @@ func TestCommandsRejectExtraArguments(t *testing.T) {
 		{[]string{"demo", "--log-lines", "0"}, "appdeck: --log-lines 0: want 1 to 1000000 lines"},
 		{[]string{"validate", "--port", "9", "app.yaml"}, "appdeck: validate takes only PATHs, not --port"},
 		{[]string{"ctl", "--timeout", "-1s", "wait", "--ready"}, "appdeck: --timeout -1s: want a positive duration"},
-		{[]string{"ctl", "--tail", "-1", "logs"}, "appdeck: --tail -1: want a number of lines"},
+		{[]string{"ctl", "--tail", "some", "logs"}, "appdeck: --tail some: want a number of lines"},
 		{[]string{"ctl", "--tail", "3", "status"}, "appdeck: --tail does not apply to ctl status"},
 	} {
 		out, err := appdeckCmd(t, "none", tc.args...).CombinedOutput()

@@ -69,6 +69,10 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admi
 	c := &control{srv: srv, url: "http://" + net.JoinHostPort(displayHost(o.adminHost), port)}
 	st.Token, st.Admin = token, "http://"+net.JoinHostPort(dialHost(o.adminHost), port)
 	c.state = st
+	for _, other := range admin.StatesOf(st.Root) {
+		fmt.Fprintf(os.Stderr, "appdeck: another appdeck already serves %s (%s, admin %s); `appdeck ctl` there now talks "+
+			"to this one, the newest, and to that one with --admin %s\n", other.Root, describeDeck(other), other.Admin, other.Admin)
+	}
 	path, err := admin.WriteState(c.state)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "appdeck: %v; `appdeck ctl` needs --admin %s\n", err, c.state.Admin)

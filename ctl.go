@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -31,8 +32,9 @@ Usage:
   appdeck ctl [flags] COMMAND [ARGS]
 
 It finds the appdeck serving the current directory (or a directory above it)
-through the state file appdeck keeps in your cache directory; --admin points
-it at another one.
+through the state file appdeck keeps in your cache directory, the newest when
+several serve it (it says so, with the others' --admin); --admin points it at
+another one.
 
 Commands:
   status [SERVICE[/INSTANCE]]        services and instances: state, pid, port, load
@@ -59,6 +61,7 @@ Examples:
   appdeck ctl restart default/0
   appdeck ctl scale api 3
   appdeck ctl logs -f --tail 20 api
+  appdeck ctl requests -f --tail 0   (only requests from now on)
   appdeck ctl --json status | jq -r '.[].instances[] | "\(.service)/\(.id) \(.state)"'
   appdeck --headless > app.log &  appdeck ctl wait --ready --timeout 60s && go test ./e2e/...
 
@@ -90,7 +93,7 @@ func newCtlFlagSet(o *ctlOptions) *flag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts: the API's answers; one object per line for logs and requests")
 	fs.BoolVar(&o.follow, "f", false, "logs, requests: follow new lines until Ctrl-C or appdeck stops")
 	fs.BoolVar(&o.follow, "follow", false, "same as -f")
-	fs.IntVar(&o.tail, "tail", 0, "logs, requests: only the last N held (0 = all)")
+	fs.IntVar(&o.tail, "tail", -1, "logs, requests: only the last N held (0: none, so -f prints only new ones; -1: all)")
 	fs.StringVar(&o.since, "since", "", "logs, requests: only those since a duration ago (5m) or a time (RFC 3339)")
 	fs.BoolVar(&o.ready, "ready", false, "wait: until every service is ready")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "wait: give up after this long")
@@ -191,7 +194,6 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 		return o, "", nil, usageErr("wait needs a condition: --ready")
 	}
 	if err := checkFlags(
-		flagCheck{o.tail >= 0, "tail", o.tail},
 		flagCheck{o.timeout > 0, "timeout", o.timeout},
 	); err != nil {
 		return o, "", nil, err
@@ -211,6 +213,9 @@ type ctlRun struct {
 	client *admin.Client
 	where  string // how the appdeck was found, for messages
 	pid    int    // the appdeck's pid, when found through its state file
+	// toldSeveral: the user was told that several appdecks serve the
+	// directory, and which one ctl talks to.
+	toldSeveral bool
 }
 
 // notRunningError is an appdeck that could not be found or reached.
@@ -240,13 +245,49 @@ func (c *ctlRun) connect() error {
 	if err != nil {
 		return err
 	}
-	st, err := admin.FindState(wd)
+	sts, err := admin.FindStates(wd)
 	if err != nil {
 		return &notRunningError{notFoundMessage(wd, err)}
 	}
+	st := sts[0]
 	c.client, c.where = &admin.Client{Base: st.Admin, Token: st.Token}, fmt.Sprintf("%s (%s, serving %s)", st.Admin, st.App, st.Root)
 	c.pid = st.PID
+	if len(sts) > 1 && !c.toldSeveral {
+		c.toldSeveral = true // once, though wait connects again
+		fmt.Fprint(os.Stderr, severalMessage(sts))
+	}
 	return nil
+}
+
+// severalMessage says which of several appdecks serving one directory
+// ctl talks to, the newest (sts[0]), and how to reach the others.
+func severalMessage(sts []admin.State) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "appdeck ctl: %d appdecks serve %s; this talks to the newest (%s); for another, add its --admin:\n",
+		len(sts), sts[0].Root, describeDeck(sts[0]))
+	for _, st := range sts[1:] {
+		fmt.Fprintf(&b, "  --admin %s  (%s)\n", st.Admin, describeDeck(st))
+	}
+	return b.String()
+}
+
+// describeDeck tells an appdeck from others serving the same directory:
+// "pid 4242, port 8080, started 10:31:02".
+func describeDeck(st admin.State) string {
+	ports := slices.Sorted(maps.Values(st.Ports))
+	var ps []string
+	for _, p := range ports {
+		ps = append(ps, strconv.Itoa(p))
+	}
+	desc := fmt.Sprintf("pid %d", st.PID)
+	switch len(ps) {
+	case 0:
+	case 1:
+		desc += ", port " + ps[0]
+	default:
+		desc += ", ports " + strings.Join(ps, ", ")
+	}
+	return desc + ", started " + st.Started.Format(time.TimeOnly)
 }
 
 // tokenFor finds the token of the appdeck at u: APPDECK_TOKEN, else the
@@ -358,7 +399,7 @@ func (c *ctlRun) printer(services []admin.Service) *ui.Printer {
 // streamQuery is the query of logs and requests.
 func (c *ctlRun) streamQuery() url.Values {
 	q := url.Values{}
-	if c.opts.tail > 0 {
+	if c.opts.tail >= 0 {
 		q.Set("tail", strconv.Itoa(c.opts.tail))
 	}
 	if c.opts.since != "" {

@@ -110,7 +110,14 @@ func (s *syncBuffer) String() string {
 // startDeck runs appdeck with args in dir, its cache in a new directory.
 func startDeck(t *testing.T, dir string, args ...string) *deck {
 	t.Helper()
-	d := &deck{t: t, out: &syncBuffer{}, errs: &syncBuffer{}, cache: t.TempDir(), dir: dir, done: make(chan error, 1)}
+	return startDeckWithCache(t, t.TempDir(), dir, args...)
+}
+
+// startDeckWithCache runs appdeck with args in dir and cache as its
+// XDG_CACHE_HOME, which another appdeck may share.
+func startDeckWithCache(t *testing.T, cache, dir string, args ...string) *deck {
+	t.Helper()
+	d := &deck{t: t, out: &syncBuffer{}, errs: &syncBuffer{}, cache: cache, dir: dir, done: make(chan error, 1)}
 	d.cmd = appdeckCmd(t, strconv.FormatUint(rand.Uint64(), 36), args...)
 	d.cmd.Env = append(d.cmd.Env, "XDG_CACHE_HOME="+d.cache)
 	d.cmd.Dir = dir
@@ -350,6 +357,49 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 		}
 	})
 
+	t.Run("--tail 0 follows only new lines", func(t *testing.T) {
+		if out := d.mustCtl("logs", "--tail", "0"); out != "" {
+			t.Errorf("logs --tail 0 printed history:\n%s", out)
+		}
+		cmd := d.ctlCmd(dir, "requests", "-f", "--tail", "0")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string, 1000)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		// Requests go until one shows: the first line must be a new one,
+		// though the requests of the test above are held.
+		url, deadline := d.status()["default"].URL, time.After(60*time.Second)
+		for n := 0; ; n++ {
+			if _, _, err := getBody(fmt.Sprintf("%s/new-%d", url, n)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case l := <-lines:
+				if !strings.Contains(l, "[request] GET /new-") {
+					t.Errorf("requests -f --tail 0 printed an old request first: %q", l)
+				}
+			case <-time.After(200 * time.Millisecond):
+				continue
+			case <-deadline:
+				t.Fatal("no request was printed")
+			}
+			break
+		}
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+
 	t.Run("safety", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", st.Admin+"/api/instances/default/0/restart", nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -414,6 +464,117 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 	}
 	if after := listTree(t, dir); !slices.Equal(before, after) {
 		t.Errorf("appdeck wrote into the app directory:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// oneServiceApp writes an app of one Python service, with one instance
+// at a time, into a new directory and returns it.
+func oneServiceApp(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: python312\nentrypoint: python3 -u app.py\n")
+	writeFile(t, filepath.Join(dir, "app.py"), ctlAppPy)
+	return dir
+}
+
+// TestLogDirHasTheAccessLines: --log-dir writes each service's access
+// lines, as the headless output prints them, to SERVICE.requests.log.
+func TestLogDirHasTheAccessLines(t *testing.T) {
+	dir, logs := oneServiceApp(t), t.TempDir()
+	d := startDeck(t, dir, "--headless", "--no-color", "--port", "0", "--admin-port", "0", "--grace", "3s", "--log-dir", logs)
+	d.mustCtl("wait", "--ready", "--timeout", "90s")
+	url := d.status()["default"].URL
+	for _, p := range []string{"/one", "/two?x=1"} {
+		if _, _, err := getBody(url + p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.stop() // writes what is left
+
+	b, err := os.ReadFile(filepath.Join(logs, "default.requests.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("default.requests.log has %d lines, want 2:\n%s", len(lines), b)
+	}
+	for i, p := range []string{"/one", "/two?x=1"} {
+		stamp, rest, _ := strings.Cut(lines[i], " ")
+		if _, err := time.ParseInLocation("2006-01-02T15:04:05.000", stamp, time.Local); err != nil {
+			t.Errorf("line %q does not start with a time: %v", lines[i], err)
+		}
+		want := "request default/0 GET " + p + " 200 2B "
+		if !strings.HasPrefix(rest, want) {
+			t.Errorf("line %q, want %q after the time", lines[i], want)
+		}
+		// The headless output has the same line.
+		if !strings.Contains(d.out.String(), "default/0 | [request] GET "+p+" 200 2B ") {
+			t.Errorf("headless output lacks the access line for %s:\n%s", p, d.out.String())
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(logs, "default-0.log")); err != nil || !strings.Contains(string(b), "app saw /two?x=1") {
+		t.Errorf("default-0.log: %v\n%s", err, b)
+	}
+}
+
+// TestTwoAppdecksOnOneDirectory: a second appdeck on the same app says
+// so at start, ctl says which one it talks to and how to reach the other,
+// and when one stops ctl still finds the other.
+func TestTwoAppdecksOnOneDirectory(t *testing.T) {
+	dir := oneServiceApp(t)
+	port1 := freePorts(t, 1)
+	first := startDeck(t, dir, "--headless", "--port", strconv.Itoa(port1), "--admin-port", "0", "--grace", "3s")
+	first.mustCtl("wait", "--ready", "--timeout", "90s")
+	st1 := first.state()
+
+	port2 := freePorts(t, 1)
+	second := startDeckWithCache(t, first.cache, dir, "--headless", "--port", strconv.Itoa(port2), "--admin-port", "0", "--grace", "3s")
+	warning := fmt.Sprintf("appdeck: another appdeck already serves %s (pid %d, port %d, started ", st1.Root, st1.PID, port1)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(second.errs.String(), warning) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second appdeck did not warn %q; stderr:\n%s", warning, second.errs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if want := "`appdeck ctl` there now talks to this one, the newest, and to that one with --admin " + st1.Admin; !strings.Contains(second.errs.String(), want) {
+		t.Errorf("the warning lacks %q:\n%s", want, second.errs.String())
+	}
+
+	// ctl talks to the newest and says how to reach the other.
+	var out string
+	for deadline = time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out = first.mustCtl("status")
+		if strings.Contains(out, fmt.Sprintf("127.0.0.1:%d", port2)) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{
+		fmt.Sprintf("appdeck ctl: 2 appdecks serve %s; this talks to the newest (pid %d, port %d, started ", st1.Root, second.cmd.Process.Pid, port2),
+		fmt.Sprintf("  --admin %s  (pid %d, port %d, started ", st1.Admin, st1.PID, port1),
+		fmt.Sprintf("default  http://127.0.0.1:%d", port2),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status with two appdecks lacks %q:\n%s", want, out)
+		}
+	}
+	if out := first.mustCtl("--admin", st1.Admin, "status"); !strings.Contains(out, fmt.Sprintf("default  http://127.0.0.1:%d", port1)) || strings.Contains(out, "2 appdecks") {
+		t.Errorf("status --admin of the first:\n%s", out)
+	}
+
+	// The newest stops: ctl finds the first again.
+	second.stop()
+	out = first.mustCtl("status")
+	if !strings.Contains(out, fmt.Sprintf("default  http://127.0.0.1:%d", port1)) || strings.Contains(out, "2 appdecks") {
+		t.Errorf("status after the second stopped:\n%s", out)
+	}
+	first.stop()
+	if out, code := first.ctl(dir, "status"); code != 3 {
+		t.Errorf("status after both stopped: exit %d: %s", code, out)
 	}
 }
 

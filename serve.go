@@ -143,7 +143,7 @@ func serve(o options, paths []string, name string) error {
 	}
 	if code := exitCode(err); code != exitOK && st.Root != "" {
 		st.Exited, st.Status, st.Reason = time.Now(), code, err.Error()
-		_ = admin.WriteExit(st) // without it, only ctl wait's answer comes later
+		_, _ = admin.WriteState(st) // the record; without it, only ctl wait's answer comes later
 	}
 	return err
 }
@@ -192,7 +192,9 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 		servers[i] = router.NewServer(svc.Name)
 		go servers[i].Serve(listeners[i])
 	}
+	st.Ports = ports
 	api := startControl(adminL, sup, o, st)
+	reqLog := startRequestLog(o.logDir, sup, serviceNames(app))
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
 	defer func() {
@@ -205,6 +207,7 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 			wg.Go(func() { _ = s.Shutdown(ctx) })
 		}
 		wg.Wait()
+		reqLog.close() // every request has ended: all are written
 		sup.Stop()
 		router.Close()
 	}()
@@ -244,11 +247,7 @@ func serviceOfFile(app *config.App, file string) string {
 // runHeadless prints logs and access lines until a signal, or until a
 // service fails when watch is set (--exit-on-failure).
 func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch, stop *stopper) error {
-	var names []string
-	for _, svc := range app.Services {
-		names = append(names, svc.Name)
-	}
-	p := ui.NewPrinter(os.Stdout, o.logFormat, r, names)
+	p := ui.NewPrinter(os.Stdout, o.logFormat, r, serviceNames(app))
 	for _, svc := range app.Services {
 		p.Note("service %q on http://%s", svc.Name,
 			net.JoinHostPort(displayHost(o.host), strconv.Itoa(portOf(sup, svc.Name))))
@@ -338,6 +337,15 @@ func adaptive(t themes.Theme) bool {
 		}
 	}
 	return false
+}
+
+// serviceNames lists the app's services in the order of its files.
+func serviceNames(app *config.App) []string {
+	var names []string
+	for _, svc := range app.Services {
+		names = append(names, svc.Name)
+	}
+	return names
 }
 
 func portOf(sup *supervisor.Supervisor, service string) int {

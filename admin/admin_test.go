@@ -328,6 +328,12 @@ func TestLogsFollowSeesWhatTheAppPrints(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Line != l.Line {
 		t.Errorf("tail 1 of %s: %+v %v", l.Instance, got, err)
 	}
+	if got, err := e.client.Logs(ctx, url.Values{"tail": {"0"}}); err != nil || len(got) != 0 {
+		t.Errorf("tail 0: %+v %v, want none", got, err)
+	}
+	if got, err := e.client.Logs(ctx, url.Values{"tail": {"-1"}}); err == nil {
+		t.Errorf("tail -1: %d lines, want 400 (leave tail out for all)", len(got))
+	}
 	got, err = e.client.Logs(ctx, url.Values{"since": {"1h"}})
 	if err != nil || len(got) < 3 {
 		t.Errorf("since 1h: %d lines, %v", len(got), err)
@@ -389,6 +395,31 @@ func TestRequestsFollowAndList(t *testing.T) {
 	got, err = e.client.Requests(ctx, url.Values{"tail": {"2"}})
 	if err != nil || len(got) != 2 || got[0].Path != "/two" || got[1].Path != "/three" {
 		t.Errorf("tail 2: %+v %v", got, err)
+	}
+	if got, err = e.client.Requests(ctx, url.Values{"tail": {"0"}}); err != nil || len(got) != 0 {
+		t.Errorf("tail 0: %+v %v, want none", got, err)
+	}
+	// Following with tail 0 gives only what comes next, as tail -n 0 -f.
+	fresh := make(chan Request, 10)
+	go func() {
+		_ = e.client.FollowRequests(ctx, url.Values{"tail": {"0"}}, func(r Request) { fresh <- r })
+	}()
+	// Requests go until one reaches it: the first it sends must be new.
+	for n := 0; ; n++ {
+		if _, err := http.Get(fmt.Sprintf("%s/new-%d", e.front.URL, n)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-fresh:
+			if !strings.HasPrefix(r.Path, "/new-") {
+				t.Errorf("follow with tail 0 sent an old request: %+v", r)
+			}
+		case <-time.After(200 * time.Millisecond):
+			continue
+		case <-ctx.Done():
+			t.Fatal("no request came")
+		}
+		break
 	}
 	if got, err = e.client.Requests(ctx, url.Values{"service": {"nope"}}); err == nil {
 		t.Errorf("unknown service: %+v, want 404", got)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -14,17 +17,20 @@ import (
 // State is what a running appdeck writes so that `appdeck ctl` can find
 // it: where its admin API listens and the token that state-changing calls
 // need. The file lives in the user's cache directory, named after the
-// app's directory, readable by the user only; nothing goes into the app.
+// app's directory and the process, readable by the user only; nothing goes
+// into the app. Each appdeck has its own file, so that two serving the
+// same directory can both be found, and one that stops leaves the other's.
 type State struct {
-	PID     int       `json:"pid"`
-	Admin   string    `json:"admin"` // the API's base URL: http://127.0.0.1:8000
-	Token   string    `json:"token"`
-	App     string    `json:"app"`  // the app's name
-	Root    string    `json:"root"` // the app's directory, canonical
-	Started time.Time `json:"started"`
+	PID     int            `json:"pid"`
+	Admin   string         `json:"admin"` // the API's base URL: http://127.0.0.1:8000
+	Token   string         `json:"token"`
+	App     string         `json:"app"`             // the app's name
+	Root    string         `json:"root"`            // the app's directory, canonical
+	Ports   map[string]int `json:"ports,omitempty"` // each service's front port
+	Started time.Time      `json:"started"`
 
 	// An appdeck that ends with a failure leaves a record of it in place
-	// of its state (see WriteExit), so that `appdeck ctl wait`, started
+	// of its state (WriteState with these set), so that `appdeck ctl wait`, started
 	// beside it, can say why it ended instead of waiting in vain.
 	Exited time.Time `json:"exited,omitzero"`
 	Status int       `json:"status,omitempty"` // its exit status
@@ -60,22 +66,27 @@ func Canonical(dir string) string {
 	return abs
 }
 
-// statePath is the state file of the appdeck serving root.
-func statePath(root string) (string, error) {
+// rootPrefix starts the names of the state files of the appdecks
+// serving root: a hash of the directory, then "-" and the pid.
+func rootPrefix(root string) string {
+	sum := sha256.Sum256([]byte(Canonical(root)))
+	return fmt.Sprintf("%x-", sum[:8])
+}
+
+// statePath is the state file of the appdeck with that pid serving root.
+func statePath(root string, pid int) (string, error) {
 	dir, err := stateDir()
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(Canonical(root)))
-	return filepath.Join(dir, fmt.Sprintf("%x.json", sum[:8])), nil
+	return filepath.Join(dir, rootPrefix(root)+strconv.Itoa(pid)+".json"), nil
 }
 
-// WriteState writes st, mode 0600, for st.Root and returns the file's
-// path. Another appdeck serving the same directory is replaced: the
-// newest one is the one ctl talks to.
+// WriteState writes st, mode 0600, for st.Root and st.PID and returns the
+// file's path. Other appdecks serving the same directory keep theirs.
 func WriteState(st State) (string, error) {
 	st.Root = Canonical(st.Root)
-	path, err := statePath(st.Root)
+	path, err := statePath(st.Root, st.PID)
 	if err != nil {
 		return "", err
 	}
@@ -106,24 +117,8 @@ func WriteState(st State) (string, error) {
 	return path, nil
 }
 
-// WriteExit writes st, which describes an appdeck that ended with a
-// failure (Exited, Status and Reason set), in place of its state file. It
-// leaves alone the state of another appdeck that is running for the same
-// directory.
-func WriteExit(st State) error {
-	path, err := statePath(st.Root)
-	if err != nil {
-		return err
-	}
-	if cur, err := readState(path); err == nil && cur.PID != st.PID && cur.Exited.IsZero() && Alive(cur.PID) {
-		return nil
-	}
-	_, err = WriteState(st)
-	return err
-}
-
 // RemoveState removes the state file at path if it is still st's: a
-// newer appdeck for the same app may have replaced it.
+// later process with the same pid may have written it.
 func RemoveState(path string, st State) {
 	if cur, err := readState(path); err == nil && cur.Token == st.Token {
 		os.Remove(path)
@@ -142,40 +137,68 @@ func readState(path string) (State, error) {
 	return st, nil
 }
 
-// FindState returns the state of the running appdeck that serves dir or
-// the nearest directory above it. A file left by an appdeck that died
-// without cleaning up is removed on the way.
-func FindState(dir string) (State, error) {
-	st, ok, err := findUp(dir, func(st State) bool { return st.Exited.IsZero() })
-	if err == nil && !ok {
+// FindStates returns the states of the running appdecks that serve dir
+// or the nearest directory above it that one serves, the newest first;
+// usually one. A file left by an appdeck that died without cleaning up is
+// removed on the way.
+func FindStates(dir string) ([]State, error) {
+	sts, err := findUp(dir, func(st State) bool { return st.Exited.IsZero() })
+	if err == nil && len(sts) == 0 {
 		err = ErrNoState
 	}
-	return st, err
+	return sts, err
 }
 
 // FindExit returns the record of an appdeck for dir or a directory above
 // it that ended with a failure after since, the nearest first.
 func FindExit(dir string, since time.Time) (State, bool) {
-	st, ok, _ := findUp(dir, func(st State) bool { return !st.Exited.IsZero() && st.Exited.After(since) })
-	return st, ok
+	sts, _ := findUp(dir, func(st State) bool { return !st.Exited.IsZero() && st.Exited.After(since) })
+	if len(sts) == 0 {
+		return State{}, false
+	}
+	return sts[0], true
 }
 
-// findUp reads the state files of dir and the directories above it and
-// returns the first that match accepts, removing on the way the files of
-// appdecks that died and records of exits older than exitKept.
-func findUp(dir string, match func(State) bool) (State, bool, error) {
+// StatesOf returns the states of the running appdecks that serve root
+// itself, the newest first.
+func StatesOf(root string) []State {
+	sts, _ := statesOf(Canonical(root), func(st State) bool { return st.Exited.IsZero() })
+	return sts
+}
+
+// findUp returns the states that match accepts of the nearest of dir and
+// the directories above it that has any, the newest first.
+func findUp(dir string, match func(State) bool) ([]State, error) {
 	for d := Canonical(dir); ; d = filepath.Dir(d) {
-		path, err := statePath(d)
-		if err != nil {
-			return State{}, false, err
-		}
-		if st, err := readState(path); err == nil && current(path, st) && match(st) {
-			return st, true, nil
-		}
-		if filepath.Dir(d) == d {
-			return State{}, false, nil
+		sts, err := statesOf(d, match)
+		if err != nil || len(sts) > 0 || filepath.Dir(d) == d {
+			return sts, err
 		}
 	}
+}
+
+// statesOf reads the state files of the appdecks serving root and returns
+// those that match accepts, the newest first, removing on the way the
+// files of appdecks that died and records of exits older than exitKept.
+func statesOf(root string, match func(State) bool) ([]State, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return nil, err
+	}
+	entries, _ := os.ReadDir(dir) // none yet: no appdeck ever ran
+	prefix := rootPrefix(root)
+	var out []State
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), prefix) || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if st, err := readState(p); err == nil && current(p, st) && match(st) {
+			out = append(out, st)
+		}
+	}
+	slices.SortFunc(out, func(a, b State) int { return b.Started.Compare(a.Started) })
+	return out, nil
 }
 
 // current reports whether a state file still says something: the state

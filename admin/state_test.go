@@ -37,40 +37,61 @@ func TestStateIsPrivateFoundFromBelowAndRemovedOnlyByItsOwner(t *testing.T) {
 	}
 
 	for _, dir := range []string{app, sub} {
-		got, err := FindState(dir)
-		if err != nil || got.Token != "t1" || got.Root != Canonical(app) {
-			t.Errorf("FindState(%s) = %+v, %v", dir, got, err)
+		got, err := FindStates(dir)
+		if err != nil || len(got) != 1 || got[0].Token != "t1" || got[0].Root != Canonical(app) {
+			t.Errorf("FindStates(%s) = %+v, %v", dir, got, err)
 		}
 	}
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(sub, link); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := FindState(link); err != nil || got.Token != "t1" {
+	if got, err := FindStates(link); err != nil || len(got) != 1 || got[0].Token != "t1" {
 		t.Errorf("through a symbolic link: %+v, %v", got, err)
 	}
-	if _, err := FindState(t.TempDir()); !errors.Is(err, ErrNoState) {
+	if _, err := FindStates(t.TempDir()); !errors.Is(err, ErrNoState) {
 		t.Errorf("elsewhere: %v, want ErrNoState", err)
 	}
 	if got := RunningStates(); len(got) != 1 || got[0].Token != "t1" {
 		t.Errorf("RunningStates = %+v", got)
 	}
 
-	// A newer appdeck for the same app took the file over: the older
-	// one's clean exit must leave it.
+	// A second appdeck for the same app: both are found, the newest
+	// first, and either one's exit leaves the other's state.
 	newer := st
-	newer.Token = "t2"
-	if _, err := WriteState(newer); err != nil {
+	newer.PID, newer.Token, newer.Started = livePID(t), "t2", st.Started.Add(time.Second)
+	newerPath, err := WriteState(newer)
+	if err != nil {
 		t.Fatal(err)
 	}
-	RemoveState(path, st)
-	if got, err := FindState(app); err != nil || got.Token != "t2" {
-		t.Errorf("the newer state was removed: %+v, %v", got, err)
+	if got, err := FindStates(sub); err != nil || len(got) != 2 || got[0].Token != "t2" || got[1].Token != "t1" {
+		t.Errorf("FindStates with two appdecks = %+v, %v; want t2 then t1", got, err)
 	}
-	RemoveState(path, newer)
+	if got := StatesOf(app); len(got) != 2 {
+		t.Errorf("StatesOf = %+v, want both", got)
+	}
+	RemoveState(newerPath, newer)
+	if got, err := FindStates(app); err != nil || len(got) != 1 || got[0].Token != "t1" {
+		t.Errorf("after the newer one stopped: %+v, %v; want the older one's state", got, err)
+	}
+	RemoveState(path, st)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("state file still there after RemoveState: %v", err)
 	}
+}
+
+// livePID returns the pid of a process that lives until the test ends.
+func livePID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd.Process.Pid
 }
 
 func TestStateOfADeadProcessIsIgnoredAndRemoved(t *testing.T) {
@@ -84,8 +105,8 @@ func TestStateOfADeadProcessIsIgnoredAndRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindState(app); !errors.Is(err, ErrNoState) {
-		t.Errorf("FindState: %v, want ErrNoState", err)
+	if _, err := FindStates(app); !errors.Is(err, ErrNoState) {
+		t.Errorf("FindStates: %v, want ErrNoState", err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("stale state file kept: %v", err)
@@ -108,20 +129,22 @@ func TestExitRecordReplacesOnlyItsOwnState(t *testing.T) {
 
 	// Another appdeck of the same app failing leaves the running one's state.
 	other := State{PID: os.Getpid() + 1_000_000, Root: app, Exited: time.Now(), Status: 1, Reason: "port in use"}
-	if err := WriteExit(other); err != nil {
+	otherPath, err := WriteState(other)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := FindState(app); err != nil || got.Token != "t1" {
+	if got, err := FindStates(app); err != nil || len(got) != 1 || got[0].Token != "t1" {
 		t.Errorf("the running appdeck's state was replaced: %+v, %v", got, err)
 	}
+	os.Remove(otherPath)
 
 	failed := live
 	failed.Exited, failed.Status, failed.Reason = time.Now(), 1, `service "default" could not be built`
-	if err := WriteExit(failed); err != nil {
+	if _, err := WriteState(failed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FindState(sub); !errors.Is(err, ErrNoState) {
-		t.Errorf("FindState after the exit: %v, want ErrNoState", err)
+	if _, err := FindStates(sub); !errors.Is(err, ErrNoState) {
+		t.Errorf("FindStates after the exit: %v, want ErrNoState", err)
 	}
 	if got := RunningStates(); len(got) != 0 {
 		t.Errorf("RunningStates lists an exit: %+v", got)

@@ -86,13 +86,13 @@ func (s *Server) follow(ctx context.Context, e *sse, poll func() (bool, error)) 
 // query holds the parameters the log and request endpoints share.
 type query struct {
 	follow bool
-	tail   int       // 0: everything held
+	tail   int       // the last tail items held; -1 (no tail=): all, 0: none
 	since  time.Time // zero: everything held
 }
 
 func parseQuery(r *http.Request) (query, error) {
 	v := r.URL.Query()
-	var q query
+	q := query{tail: -1}
 	switch f := v.Get("follow"); f {
 	case "", "0", "false":
 	case "1", "true":
@@ -103,7 +103,7 @@ func parseQuery(r *http.Request) (query, error) {
 	if t := v.Get("tail"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 {
-			return q, errorf(http.StatusBadRequest, fmt.Sprintf("tail=%q: want a number of lines", t))
+			return q, errorf(http.StatusBadRequest, fmt.Sprintf("tail=%q: want a number of lines, 0 or more (leave tail out for all)", t))
 		}
 		q.tail = n
 	}
@@ -152,7 +152,9 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 	}
 	keep := func(e supervisor.LogEntry) bool { return e.Time.Compare(q.since) >= 0 }
 	cur := supervisor.NewLogCursor(s.opts.Sup, service, instance)
-	cur.Tail(q.tail) // each log's last lines hold the last lines of all of them
+	// Each log's last lines hold the last lines of all of them. Tail(0)
+	// starts at the oldest: for tail=0 lastN drops that first read.
+	cur.Tail(max(q.tail, 0))
 	read := func() []supervisor.LogEntry { return filter(cur.Read(math.MaxInt32), keep) }
 	serveItems(s, w, r, q.follow, "log", lastN(read(), q.tail), read, func(e supervisor.LogEntry) (LogLine, uint64) {
 		return logLineOf(e), 0
@@ -201,9 +203,10 @@ func filter[T any](items []T, keep func(T) bool) []T {
 	return out
 }
 
-// lastN keeps the last n items; n == 0 keeps all.
+// lastN keeps the last n items; a negative n keeps all. With n == 0 a
+// follower gets only what comes next, as with tail -n 0.
 func lastN[T any](items []T, n int) []T {
-	if n > 0 && len(items) > n {
+	if n >= 0 && len(items) > n {
 		return items[len(items)-n:]
 	}
 	return items

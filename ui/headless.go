@@ -237,24 +237,35 @@ func (p *Printer) logLine(t time.Time, service, instance string, s supervisor.St
 	fmt.Fprintf(p.w, "%s %s\n", p.prefix(service, instance), text)
 }
 
+// AccessText is a request's access line without colours: method, path,
+// status, size, latency and what matched. --log-dir files and JSON lines
+// carry it.
+func AccessText(r supervisor.Request) string {
+	o := r.Outcome
+	return fmt.Sprintf("%s %s %d %s %s%s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency), routeText(o.Route))
+}
+
+// routeText shows the handler or dispatch rule that matched, if any.
+func routeText(route string) string {
+	if route == "" {
+		return ""
+	}
+	return " [" + route + "]"
+}
+
 // Request prints an access line: method, path, status, size and latency.
 func (p *Printer) Request(r supervisor.Request) {
 	o := r.Outcome
-	route := ""
-	if o.Route != "" {
-		route = " [" + o.Route + "]" // the handler or dispatch rule that matched
-	}
 	if p.format == JSONFormat {
-		text := fmt.Sprintf("%s %s %d %s %s%s", o.Method, o.Path, o.Status, formatBytes(o.Bytes), FormatLatency(o.Latency), route)
 		p.writeJSON(jsonLine{
-			Time: o.Start, Service: o.Service, Instance: o.Instance, Stream: "request", Line: text,
+			Time: o.Start, Service: o.Service, Instance: o.Instance, Stream: "request", Line: AccessText(r),
 			Method: o.Method, Path: o.Path, Status: o.Status, Bytes: o.Bytes,
 			LatencyMS: float64(o.Latency.Microseconds()) / 1000, Route: o.Route,
 		})
 		return
 	}
 	fmt.Fprintf(p.w, "%s [request] %s %s %s %s %s%s\n", p.prefix(o.Service, o.Instance),
-		o.Method, o.Path, p.statusText(o.Status), formatBytes(o.Bytes), FormatLatency(o.Latency), route)
+		o.Method, o.Path, p.statusText(o.Status), formatBytes(o.Bytes), FormatLatency(o.Latency), routeText(o.Route))
 }
 
 // Note prints one of appdeck's own lines, such as where a service listens.
