@@ -315,21 +315,7 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 
 	t.Run("logs -f shows what the app printed", func(t *testing.T) {
 		cmd := d.ctlCmd(dir, "logs", "-f", "default")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1000)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		lines := startLines(t, cmd)
 		// The backlog first (the stream is open), then a line of our own.
 		waitFor(t, lines, "default/0 | listening on ")
 		marker := fmt.Sprintf("/marker-%d", rand.Uint64())
@@ -362,21 +348,7 @@ func TestCtlDrivesARunningAppdeck(t *testing.T) {
 			t.Errorf("logs --tail 0 printed history:\n%s", out)
 		}
 		cmd := d.ctlCmd(dir, "requests", "-f", "--tail", "0")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1000)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		lines := startLines(t, cmd)
 		// Requests go until one shows: the first line must be a new one,
 		// though the requests of the test above are held.
 		url, deadline := d.status()["default"].URL, time.After(60*time.Second)
@@ -689,4 +661,25 @@ func TestExitOnFailureWithJSONLogs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startLines starts cmd and returns the lines of its output as they come.
+func startLines(t *testing.T, cmd *exec.Cmd) <-chan string {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines
 }

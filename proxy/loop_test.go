@@ -78,7 +78,13 @@ func (k *keepAlive) repeat(req string, until time.Time) error {
 // serveWith serves the script app's default service with pool on a
 // free port, and returns its address and server.
 func serveWith(t *testing.T, pool Pool) (string, *Server) {
-	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return pool }})
+	return serveOptions(t, Options{Pool: func(string) Pool { return pool }})
+}
+
+// serveOptions serves the script app with opts on a free port.
+func serveOptions(t *testing.T, opts Options) (string, *Server) {
+	opts.App = loadApp(t, scriptApp)
+	rt, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

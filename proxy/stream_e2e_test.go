@@ -438,22 +438,10 @@ func TestClientLeavingWhileWaitingForAnInstance(t *testing.T) {
 		slots: make(chan struct{}, 1),
 	}}
 	records := make(chan Outcome, 8)
-	rt, err := New(Options{App: loadApp(t, scriptApp), Pool: func(string) Pool { return pool },
-		Record: func(o Outcome) { records <- o }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := rt.NewServer("default")
-	go s.Serve(l)
-	t.Cleanup(func() { _ = s.Shutdown(context.Background()); rt.Close() })
-
-	busy := dialKeepAlive(t, l.Addr().String(), nil)
+	addr, _ := serveOptions(t, Options{Pool: func(string) Pool { return pool }, Record: func(o Outcome) { records <- o }})
+	busy := dialKeepAlive(t, addr, nil)
 	busy.send("GET /busy HTTP/1.1\r\nHost: localhost\r\n\r\n")
-	waiter := dialKeepAlive(t, l.Addr().String(), nil)
+	waiter := dialKeepAlive(t, addr, nil)
 	waiter.send("GET /queued HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	for deadline := time.Now().Add(10 * time.Second); pool.waiting.Load() == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {

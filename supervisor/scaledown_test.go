@@ -17,16 +17,24 @@ func instanceIDs(sup *Supervisor, service string) string {
 	return strings.Join(ids, " ")
 }
 
-// TestScaleDownRemovesAStoppedInstanceBeforeAReadyOne is the trial's
-// repro: with one instance stopped by hand and the other ready, scaling
-// down by one must leave the ready one, and the service keeps serving.
-func TestScaleDownRemovesAStoppedInstanceBeforeAReadyOne(t *testing.T) {
+// twoReady runs service web with two instances, both ready, and returns
+// its front URL.
+func twoReady(t *testing.T) (*Supervisor, string) {
+	t.Helper()
 	svc, _ := pyService(t, "web", manual(2))
 	sup := newSupervisor(t, Options{}, svc)
 	url := front(t, sup, "web")
 	waitFor(t, "both ready", 20*time.Second, func() bool {
 		return instanceInfo(sup, "web", "0").State == Ready && instanceInfo(sup, "web", "1").State == Ready
 	})
+	return sup, url
+}
+
+// TestScaleDownRemovesAStoppedInstanceBeforeAReadyOne is the trial's
+// repro: with one instance stopped by hand and the other ready, scaling
+// down by one must leave the ready one, and the service keeps serving.
+func TestScaleDownRemovesAStoppedInstanceBeforeAReadyOne(t *testing.T) {
+	sup, url := twoReady(t)
 	if err := sup.StopInstance("web", "0"); err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +53,7 @@ func TestScaleDownRemovesAStoppedInstanceBeforeAReadyOne(t *testing.T) {
 // the one serving a request stays, even when it is the newest, and the
 // request finishes.
 func TestScaleDownKeepsABusyInstanceOverAnIdleOne(t *testing.T) {
-	svc, _ := pyService(t, "web", manual(2))
-	sup := newSupervisor(t, Options{}, svc)
-	url := front(t, sup, "web")
-	waitFor(t, "both ready", 20*time.Second, func() bool {
-		return instanceInfo(sup, "web", "0").State == Ready && instanceInfo(sup, "web", "1").State == Ready
-	})
+	sup, url := twoReady(t)
 	// With web/0 stopped the slow request can only go to web/1; web/0
 	// then comes back idle.
 	if err := sup.StopInstance("web", "0"); err != nil {
