@@ -36,8 +36,6 @@ func listenAdmin(o options) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for the admin API: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "appdeck: admin port %d is in use; the admin API listens on port %d instead\n",
-		o.adminPort, l.Addr().(*net.TCPAddr).Port)
 	return l, nil
 }
 
@@ -48,6 +46,16 @@ type control struct {
 	url   string // for people: the dashboard header, the headless banner
 	state admin.State
 	path  string // the state file; "" when it could not be written
+	// notices were printed on stderr at start; the dashboard, which
+	// covers the screen, shows them again.
+	notices []string
+}
+
+// notify prints a notice on stderr and keeps it for the dashboard.
+func (c *control) notify(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(os.Stderr, "appdeck: "+msg)
+	c.notices = append(c.notices, msg)
 }
 
 // startControl serves the admin API on l and writes the state file, st
@@ -65,22 +73,25 @@ func startControl(l net.Listener, sup *supervisor.Supervisor, o options, st admi
 			fmt.Fprintln(os.Stderr, "appdeck: admin API:", err)
 		}
 	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	c := &control{srv: srv, url: "http://" + net.JoinHostPort(displayHost(o.adminHost), port)}
-	st.Token, st.Admin = token, "http://"+net.JoinHostPort(dialHost(o.adminHost), port)
+	port := l.Addr().(*net.TCPAddr).Port
+	c := &control{srv: srv, url: "http://" + net.JoinHostPort(displayHost(o.adminHost), strconv.Itoa(port))}
+	if !o.adminPortSet && port != o.adminPort {
+		c.notify("admin port %d is in use; the admin API listens on port %d instead", o.adminPort, port)
+	}
+	st.Token, st.Admin = token, "http://"+net.JoinHostPort(dialHost(o.adminHost), strconv.Itoa(port))
 	c.state = st
 	for _, other := range admin.StatesOf(st.Root) {
-		fmt.Fprintf(os.Stderr, "appdeck: another appdeck already serves %s (%s, admin %s); `appdeck ctl` there now talks "+
-			"to this one, the newest, and to that one with --admin %s\n", other.Root, describeDeck(other), other.Admin, other.Admin)
+		c.notify("another appdeck already serves %s (%s, admin %s); `appdeck ctl` there now talks "+
+			"to this one, the newest, and to that one with --admin %s", other.Root, describeDeck(other), other.Admin, other.Admin)
 	}
 	path, err := admin.WriteState(c.state)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "appdeck: %v; `appdeck ctl` needs --admin %s\n", err, c.state.Admin)
+		c.notify("%v; `appdeck ctl` needs --admin %s", err, c.state.Admin)
 	}
 	c.path = path
 	if exposed {
-		fmt.Fprintf(os.Stderr, "appdeck: the admin API (%s) can be reached from other machines, so every "+
-			"/api/ call needs its token (appdeck ctl reads it from the state file; elsewhere set APPDECK_TOKEN)\n", c.url)
+		c.notify("the admin API (%s) can be reached from other machines, so every "+
+			"/api/ call needs its token (appdeck ctl reads it from the state file; elsewhere set APPDECK_TOKEN)", c.url)
 	}
 	return c
 }

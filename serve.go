@@ -216,7 +216,7 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 	if o.headless || !isTerminal(os.Stdout) {
 		return runHeadless(sup, app, o, r, api.url, watch, stop)
 	}
-	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop)
+	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop, api.notices)
 }
 
 // logWarnings puts the configuration's warnings in the log of the service
@@ -269,7 +269,7 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	return nil
 }
 
-func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer, stop *stopper) error {
+func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer, stop *stopper, notices []string) error {
 	theme := o.theme
 	switch {
 	case o.noColor:
@@ -311,8 +311,13 @@ func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.H
 	p := tea.NewProgram(model, opts...)
 	if n := len(app.Warnings); n > 0 {
 		// The warnings are in the service's log, which the dashboard does
-		// not show first. Send waits for the program to run.
-		go p.Send(common.FlashMsg{Text: common.Plural(n, "configuration warning") + ": see the service's log (v)"})
+		// not show first.
+		notices = append(notices, common.Plural(n, "configuration warning")+": see the service's log (v)")
+	}
+	if len(notices) > 0 {
+		// The screen covers what stderr said. Send waits for the program
+		// to run.
+		go p.Send(common.FlashMsg{Text: strings.Join(notices, " · ")})
 	}
 	go func() {
 		<-stop.ctx.Done()

@@ -59,3 +59,28 @@ func TestStartupWarningsShow(t *testing.T) {
 		}
 	})
 }
+
+// The dashboard covers what appdeck printed on stderr at start, so it
+// shows those notices again: here, that another appdeck serves the app.
+func TestDashboardShowsTheStartNotices(t *testing.T) {
+	dir := oneServiceApp(t)
+	first := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0", "--grace", "3s")
+	first.mustCtl("wait", "--ready", "--timeout", "90s")
+	marker := strconv.FormatUint(rand.Uint64(), 36)
+	env := []string{"XDG_CACHE_HOME=" + first.cache, "APPDECK_TEST_MARKER=" + marker, "NO_COLOR=1", "TERM=xterm-256color"}
+	s := startTmux(t, 250, 30, env, appdeckBin, "--port", "0", "--admin-port", "0", "--grace", "3s", filepath.Join(dir, "app.yaml"))
+	t.Cleanup(func() {
+		for _, pid := range markedProcesses(marker) {
+			_ = syscallKill(pid)
+		}
+	})
+	s.waitScreen("the notice in the status bar", regexp.MustCompile(`another appdeck already serves`), 60*time.Second)
+	s.keys("C-c")
+	deadline := time.Now().Add(30 * time.Second)
+	for s.alive() {
+		if time.Now().After(deadline) {
+			t.Fatalf("appdeck still runs 30s after ctrl+c; screen:\n%s", s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
