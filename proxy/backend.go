@@ -120,13 +120,14 @@ func (e *dialError) detail() string {
 	return msg
 }
 
-// readerWith returns a reader of c whose buffer holds pending, bytes
-// already read from c.
+// readerWith returns a reader of c whose buffer, of at least size bytes,
+// holds pending, bytes already read from c: all of them, or a later
+// check of Buffered would miss some and read c past them.
 func readerWith(c net.Conn, pending []byte, size int) *bufio.Reader {
 	if len(pending) == 0 {
 		return bufio.NewReaderSize(c, size)
 	}
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pending), c), size)
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pending), c), max(size, len(pending)))
 	_, _ = br.Peek(len(pending))
 	return br
 }

@@ -382,7 +382,7 @@ func (l *loop) clientEvent(lc *lconn, events uint32) {
 	}
 	if lc.bk != nil {
 		lc.readable = true
-		if events&ended != 0 {
+		if events&ended != 0 && !unread(lc.fd) {
 			l.abandon(lc)
 		}
 		return
@@ -390,11 +390,17 @@ func (l *loop) clientEvent(lc *lconn, events uint32) {
 	l.readClient(lc)
 }
 
+// unread reports whether bytes wait in the socket: a client that sent
+// its next request before its end is served both, as on a goroutine
+// (whose watch of the client ends at the first byte).
+func unread(fd int) bool {
+	n, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+	return err == nil && n > 0
+}
+
 // abandon ends the request in flight of a client that left (see
 // clientwatch.go): the instance's connection closes, so the app sees the
-// request end, and the request is recorded as 499. (An end that came in
-// one event with the request is read before the request is in flight:
-// that request is served.)
+// request end, and the request is recorded as 499.
 func (l *loop) abandon(lc *lconn) {
 	bk := lc.bk
 	bk.lc, lc.bk = nil, nil

@@ -85,3 +85,38 @@ func cork(t *testing.T, c *net.TCPConn) {
 		t.Error(err, serr)
 	}
 }
+
+// A client that sends its next request and then its end while the first
+// is at the instance is served both, on the event loop as on a goroutine.
+func TestPipelinedRequestThenEndWhileInFlight(t *testing.T) {
+	release := make(chan struct{})
+	a := startApp(t, newBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		_, _ = io.WriteString(w, "ok")
+	})), map[string]string{"app.yaml": scriptApp}, Options{})
+	k := dialKeepAlive(t, a.addr, nil)
+	for range 2 { // the second is the loop's, on the connection the first left
+		if res, body := k.do("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); res.StatusCode != 200 || body != "ok" {
+			t.Fatalf("%d %q", res.StatusCode, body)
+		}
+	}
+	k.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	for deadline := time.Now().Add(10 * time.Second); a.pools["default"].leased() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request never reached the instance")
+		}
+	}
+	k.send("GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if err := k.c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // for the loop to see the end
+	close(release)
+	for _, req := range []string{"GET /slow", "GET /second"} {
+		if res, body := readResponse(t, k.br, req); res.StatusCode != 200 || body != "ok" {
+			t.Errorf("%s: %d %q", req, res.StatusCode, body)
+		}
+	}
+}

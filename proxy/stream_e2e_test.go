@@ -481,3 +481,48 @@ func (p *waitCounter) Acquire(ctx context.Context) (*Lease, error) {
 	defer p.waiting.Add(-1)
 	return p.capacityPool.Acquire(ctx)
 }
+
+// A request that fills the client's buffer (8 KiB, head and body) waits
+// for an instance while the client pipelines its next one: the watch for
+// the client's leaving reads the next request's first byte, which must
+// reach the app with the rest.
+func TestPipelinedRequestBehindAFullBufferWhileWaiting(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan string, 8)
+	srv := newBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/busy" {
+			<-release
+		} else {
+			got <- r.Method + " " + r.URL.Path
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	pool := &waitCounter{capacityPool: capacityPool{
+		f:     NewForwarder(strings.TrimPrefix(srv.URL, "http://"), 1, func() string { return "" }),
+		slots: make(chan struct{}, 1),
+	}}
+	addr, _ := serveOptions(t, Options{Pool: func(string) Pool { return pool }})
+	busy := dialKeepAlive(t, addr, nil)
+	busy.send("GET /busy HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	head := "POST /first HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
+	n := 8<<10 - len(fmt.Sprintf(head, 1000))
+	first := fmt.Sprintf(head, n) + strings.Repeat("x", n)
+	waiter := dialKeepAlive(t, addr, nil)
+	waiter.send(first + "GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	for deadline := time.Now().Add(10 * time.Second); pool.waiting.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never waited for the instance")
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // for the watch to read the next request's first byte
+	close(release)
+	readResponse(t, busy.br, "GET /busy")
+	for _, req := range []string{"POST /first", "GET /second"} {
+		if res, body := readResponse(t, waiter.br, req); res.StatusCode != 200 || body != "ok" {
+			t.Errorf("%s: %d %q", req, res.StatusCode, body)
+		}
+		if app := <-got; app != req {
+			t.Errorf("the app got %q, want %q", app, req)
+		}
+	}
+}
