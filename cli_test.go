@@ -73,6 +73,7 @@ func TestCommandsRejectExtraArguments(t *testing.T) {
 		{[]string{"validate", "--port", "9", "app.yaml"}, "appdeck: validate takes only PATHs, not --port"},
 		{[]string{"ctl", "--timeout", "-1s", "wait", "--ready"}, "appdeck: --timeout -1s: want a positive duration"},
 		{[]string{"ctl", "--tail", "some", "logs"}, "appdeck: --tail some: want a number of lines"},
+		{[]string{"ctl", "--tail", "-5", "logs"}, "appdeck: --tail -5: want a number of lines: 0 (none) or more, or -1 (all)"},
 		{[]string{"ctl", "--tail", "3", "status"}, "appdeck: --tail does not apply to ctl status"},
 	} {
 		out, err := appdeckCmd(t, "none", tc.args...).CombinedOutput()

@@ -195,6 +195,7 @@ func parseCtlArgs(args []string) (ctlOptions, string, []string, error) {
 	}
 	if err := checkFlags(
 		flagCheck{o.timeout > 0, "timeout", o.timeout},
+		flagCheck{o.tail >= -1, "tail", o.tail},
 	); err != nil {
 		return o, "", nil, err
 	}

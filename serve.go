@@ -207,9 +207,9 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 			wg.Go(func() { _ = s.Shutdown(ctx) })
 		}
 		wg.Wait()
-		reqLog.close() // every request has ended: all are written
 		sup.Stop()
 		router.Close()
+		reqLog.close() // last, to write also the requests the stop cut short
 	}()
 	defer api.close() // first: stop answering before the instances go
 	r := renderer(o)

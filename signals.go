@@ -28,7 +28,13 @@ func catchStopSignals() *stopper {
 			begin()
 		case <-ctx.Done(): // begun otherwise: the dashboard's quit key
 		}
-		<-c
+		// Only a person insists: a SIGHUP that follows a SIGTERM (systemd,
+		// a closing terminal) must not cut the orderly stop short.
+		for sig := range c {
+			if sig != syscall.SIGHUP {
+				break
+			}
+		}
 		// Exiting closes the watchdog's pipe, and the watchdog kills every
 		// instance's process group.
 		fmt.Fprintln(os.Stderr, "appdeck: killed every instance")

@@ -130,3 +130,29 @@ func writeAndClose(t *testing.T, f *os.File, s string) {
 		t.Fatal(err)
 	}
 }
+
+// A SIGHUP that follows the SIGTERM (systemd, a terminal closing as its
+// shell is told to stop) does not cut the orderly stop short, as a
+// second Ctrl-C does.
+func TestHangupDuringTheStopIsNotASecondSignal(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: sh -c 'trap \"\" TERM; exec python3 -m http.server $PORT'\n")
+	d := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0", "--no-watch", "--grace", "2s")
+	d.mustCtl("wait", "--ready", "--timeout", "90s")
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil || strings.Contains(d.errs.String(), "killed every instance") {
+			t.Errorf("exit %v after SIGTERM and SIGHUP, want 0 and the orderly stop; stderr:\n%s", err, d.errs.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("appdeck did not stop; output:\n%s%s", d.out.String(), d.errs.String())
+	}
+}
