@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -86,14 +87,16 @@ func FuzzParseDispatch(f *testing.F) {
 }
 
 // FuzzYAMLSyntaxErrors feeds broken YAML to the code that places syntax
-// errors: it must never panic, and a column it gives must be inside the
-// file.
+// errors: it must never panic, a column it gives must be inside the file,
+// and an unclosed quoted string must start at a quote that is not escaped.
 func FuzzYAMLSyntaxErrors(f *testing.F) {
 	for _, s := range []string{
 		"a:\n  - url: /\n    b: 1\n   c: [x\n", "a: \"x\n", "a: 'x\n---\n", "a: [x, y\nb: 2\n",
 		"a: {x: 1\n", "a: [\"x\" \"y\"]\n", "a: 1\n  b: 2\n", "a: b: c\n", "a: - b\n", "a: 1\n- b\n",
 		"a: 1\nfoo\nb: 2\n", "a: @b\n", "a: *b\n", "a: [b]]\n", "a: \"b\" c\n", "a:\n  - x\n  b: 2\n",
 		"a: [[x], [\"y\n", "\"É\": \"x\r\n", "a: 'it''s\n", "a: \"\\\"\n",
+		"a: \"" + strings.Repeat(`a\"`, 6) + "\n", "a: \"" + strings.Repeat(`a\n`, 6) + "\n---\n",
+		"a: |\n  \"b\nc: \"d\n", "a: b\n  \"c\nd: \"e\n", "a: !!str &x \"b\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -108,6 +111,26 @@ func FuzzYAMLSyntaxErrors(f *testing.F) {
 			if d.Pos.Line > len(lines) || d.Pos.Col > utf8.RuneCountInString(lines[d.Pos.Line-1])+1 {
 				t.Fatalf("%v is outside the file %q", d, data)
 			}
+			if q, ok := strings.CutPrefix(d.Msg, "invalid YAML: unclosed quoted string starting here"); ok {
+				off := offset(data, d.Pos.Line, d.Pos.Col)
+				if off >= len(data) || !strings.HasSuffix(q, string(data[off])) || escaped(data, off) {
+					t.Fatalf("%v is not at an opening quote in %q", d, data)
+				}
+			}
 		}
 	})
+}
+
+// offset returns the offset in data of a 1-based line and column, the
+// column counted in characters as utf8.RuneCount counts them.
+func offset(data []byte, line, col int) int {
+	off := 0
+	for range line - 1 {
+		off += bytes.IndexByte(data[off:], '\n') + 1
+	}
+	for range col - 1 {
+		_, n := utf8.DecodeRune(data[off:])
+		off += n
+	}
+	return off
 }

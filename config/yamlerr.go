@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,7 +16,16 @@ import (
 // with a column, and with the scanner's words. locate asks yaml.v3 itself
 // where it stopped: the shortest prefix of the file that fails with the
 // same error ends at the offending character. A handful of parses, and
-// only for a file that does not parse.
+// only for a file that does not parse. An unclosed quote or bracket is
+// found by a scan from the line yaml.v3 names instead, with one parse.
+
+// maxSearch caps the size of a file whose error locate finds by the
+// prefix search: about 20 parses, some 0.25 s at 64 KiB on 2 shared cores
+// (BenchmarkYAMLSyntaxErrors), growing with the size. A bigger file (an
+// app.yaml or dispatch.yaml is a few KiB) keeps yaml.v3's own line and
+// message, except for unclosed quotes and brackets, which cost one parse
+// and a scan at any size.
+const maxSearch = 64 << 10
 
 // probe returns yaml.v3's error for data, or "" when data parses. A blank
 // line goes first: yaml.v3 leaves out the line of a problem on line 1, so
@@ -28,15 +39,13 @@ func probe(data []byte) string {
 }
 
 // stopAt returns the offset of the character with which data starts
-// failing with yaml.v3's error, or -1 when data parses. Whether a prefix
-// fails with that error grows with the prefix (a prefix that ends before
-// the problem fails otherwise or not at all), so a binary search finds it;
-// whatever the input, the answer is a place where the error appears.
-func stopAt(data []byte) int {
-	full := probe(data)
-	if full == "" {
-		return -1
-	}
+// failing with full, yaml.v3's error for data. Whether a prefix fails with
+// that error mostly grows with the prefix (a prefix that ends before the
+// problem fails otherwise or not at all), so a binary search finds it;
+// whatever the input, the answer is a place where the error appears. (Not
+// so for an unclosed quoted string: a prefix ending after a backslash
+// inside it fails otherwise, so quoteProblem does without stopAt.)
+func stopAt(data []byte, full string) int {
 	lo, hi := 0, len(data) // probe(data[:lo]) != full, probe(data[:hi]) == full
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
@@ -65,14 +74,9 @@ func newSource(data []byte) source {
 	return s
 }
 
-// line returns the 1-based line of off.
-func (s source) line(off int) int {
-	l := 1
-	for l < len(s.start) && s.start[l] <= off {
-		l++
-	}
-	return l
-}
+// line returns the 1-based line of off: the number of lines that start
+// at or before it.
+func (s source) line(off int) int { return sort.SearchInts(s.start, off+1) }
 
 // text returns line l without its line break.
 func (s source) text(l int) string {
@@ -124,16 +128,36 @@ func (s source) first(l int) int { return s.start[l-1] + len(indent(s.text(l))) 
 // act on; msg is yaml.v3's message. ok is false when it cannot be sure,
 // and the caller keeps yaml.v3's line and message.
 func locate(data []byte, msg string) (line, col int, text string, ok bool) {
-	off := stopAt(data)
-	if off < 0 || off >= len(data) || strings.ContainsRune(" \t\r\n", rune(data[off])) {
+	s := newSource(data)
+	full := probe(data)
+	off := -1
+	switch {
+	case full == "":
+	case strings.HasPrefix(msg, "found unexpected end of stream"),
+		strings.HasPrefix(msg, "found unexpected document indicator"):
+		off, text = quoteProblem(s, contextLine(full)-1, msg)
+	case strings.HasPrefix(msg, "did not find expected ',' or "):
+		off, text = flowProblem(s, contextLine(full), msg)
+	case len(data) <= maxSearch:
+		off, text = searchProblem(s, full, msg)
+	}
+	if off < 0 {
 		return 0, 0, "", false
 	}
-	for off > 0 && !utf8.RuneStart(data[off]) {
+	return s.line(off), s.col(off), text, true
+}
+
+// searchProblem finds where yaml.v3 stopped with stopAt and explains it,
+// or returns -1 when the spot is not a character it could stop at.
+func searchProblem(s source, full, msg string) (int, string) {
+	off := stopAt(s.data, full)
+	if off >= len(s.data) || strings.ContainsRune(" \t\r\n", rune(s.data[off])) {
+		return -1, ""
+	}
+	for off > 0 && !utf8.RuneStart(s.data[off]) {
 		off-- // a prefix can end inside a character
 	}
-	s := newSource(data)
-	off, text = explain(s, off, msg)
-	return s.line(off), s.col(off), text, true
+	return explain(s, off, msg)
 }
 
 // explain turns the character yaml.v3 stopped at into the offset to
@@ -147,18 +171,6 @@ func explain(s source, off int, msg string) (int, string) {
 	l := s.line(off)
 	lineStart := off == s.first(l)
 	switch {
-	case strings.HasPrefix(msg, "found unexpected end of stream") && (c == '"' || c == '\''):
-		if q := unclosedQuote(s.data, off); q >= 0 {
-			return q, fmt.Sprintf("unclosed quoted string starting here; add the closing %c", s.data[q])
-		}
-	case strings.HasPrefix(msg, "found unexpected document indicator") && s.first(l) == s.start[l-1]:
-		// The string ran into "---" or "..." on line l; without that
-		// line and what follows, it runs to the end instead.
-		if q := unclosedQuote(s.data[:s.start[l-1]], stopAt(s.data[:s.start[l-1]])); q >= 0 {
-			return q, fmt.Sprintf("unclosed quoted string starting here (it runs into the %q at %d:1); add the closing %c", strings.TrimSpace(s.text(l)), l, s.data[q])
-		}
-	case strings.HasPrefix(msg, "did not find expected ',' or "):
-		return flowProblem(s, off, msg)
 	case strings.HasPrefix(msg, "mapping values are not allowed") && c == ':':
 		return colonProblem(s, off)
 	case strings.HasPrefix(msg, "block sequence entries are not allowed") && c == '-':
@@ -201,20 +213,48 @@ func keyBefore(s source, off int) int {
 	return min(keyStart(s, l), off)
 }
 
-// unclosedQuote returns the quote that opens a string never closed, at
-// off or after it on its line, or -1. A prefix ending at any opening quote
-// of the line fails alike, so stopAt may give one whose string closes.
-func unclosedQuote(data []byte, off int) int {
-	full := probe(data)
-	for q := off; q >= 0 && q < len(data) && data[q] != '\n'; q++ {
-		if (data[q] != '"' && data[q] != '\'') || probe(data[:q+1]) != full {
+// quoteProblem explains a quoted string that runs to the end of the file
+// or into a "---" or "..." line; yaml.v3 names l, the line of its opening
+// quote. The prefixes of such a file do not fail alike (one that ends
+// after a backslash in the string fails otherwise), so stopAt could land
+// on an escaped quote; a scan of the quotes finds the opening one.
+func quoteProblem(s source, l int, msg string) (int, string) {
+	if l < 1 || l > len(s.start) {
+		return -1, ""
+	}
+	if strings.HasPrefix(msg, "found unexpected end of stream") {
+		if q := s.openQuote(len(s.data), l); q >= 0 {
+			return q, fmt.Sprintf("unclosed quoted string starting here; add the closing %c", s.data[q])
+		}
+		return -1, ""
+	}
+	// The string ran into the first "---" or "..." line after l; up to
+	// that line, it runs to the end.
+	for d := l + 1; d <= len(s.start); d++ {
+		t := s.text(d)
+		if !strings.HasPrefix(t, "---") && !strings.HasPrefix(t, "...") || len(t) > 3 && !strings.ContainsRune(" \t", rune(t[3])) {
 			continue
 		}
-		end := closingQuote(data, q)
-		if end < 0 {
-			return q
+		if q := s.openQuote(s.start[d-1], l); q >= 0 {
+			return q, fmt.Sprintf("unclosed quoted string starting here (it runs into the %q at %d:1); add the closing %c", strings.TrimSpace(t), d, s.data[q])
 		}
-		q = end
+		break
+	}
+	return -1, ""
+}
+
+// openQuote returns the quote on line l that opens a string never closed
+// before end, or -1. It scans from the start of the file, which knows
+// whether l starts inside brackets or a string; when that scan goes wrong
+// (a quote that is text in a plain value continued from the line above),
+// from the start of l.
+func (s source) openQuote(end, l int) int {
+	if _, q := scanBrackets(s.data[:end]); q >= 0 && s.line(q) == l {
+		return q
+	}
+	from := s.start[l-1]
+	if _, q := scanBrackets(s.data[from:end]); q >= 0 && s.line(from+q) == l {
+		return from + q
 	}
 	return -1
 }
@@ -259,17 +299,17 @@ func escaped(data []byte, i int) bool {
 // flowProblem explains a [list] or {mapping} that yaml.v3 could not
 // finish: a bracket is never closed, or two items lack a comma. The
 // prefixes of such a file fail alike from the first item on, so stopAt
-// cannot tell where; yaml.v3 names the line of the bracket, and a scan of
-// the brackets finds it on that line.
-func flowProblem(s source, off int, msg string) (int, string) {
+// cannot tell where; yaml.v3 names ctx, the line of the bracket, and a
+// scan of the brackets finds it on that line, or -1 when it cannot.
+func flowProblem(s source, ctx int, msg string) (int, string) {
 	opener := byte('[')
 	kind := "list"
 	if strings.HasSuffix(msg, "'}'") {
 		opener, kind = '{', "mapping"
 	}
-	ctx := contextLine(probe(s.data))
 	var open, closed []int
-	for _, b := range scanBrackets(s.data) {
+	brackets, _ := scanBrackets(s.data)
+	for _, b := range brackets {
 		switch {
 		case s.data[b.off] != opener || s.line(b.off) != ctx:
 		case b.closed:
@@ -284,11 +324,12 @@ func flowProblem(s source, off int, msg string) (int, string) {
 	case len(closed) == 1:
 		return closed[0], fmt.Sprintf("two items of the %s that starts here follow each other without a \",\"; add it, or quote the item", kind)
 	}
-	return tokenStart(s, off), msg
+	return -1, ""
 }
 
-// contextLine returns the line in a probe's error, which for a [list] or
-// {mapping} is the line where it starts, or 0.
+// contextLine returns the line in a probe's error, or 0: for a [list] or
+// {mapping}, the line where it starts; for a quoted string, the line after
+// the one where it starts (yaml.v3 adds one to a scanner's lines).
 func contextLine(err string) int {
 	m := yamlLine.FindStringSubmatch(err)
 	n, _ := strconv.Atoi(m[1])
@@ -306,7 +347,8 @@ func unclosedText(opener byte) string {
 // unclosed reports whether the bracket at off opens a collection that is
 // never closed.
 func unclosed(data []byte, off int) bool {
-	for _, b := range scanBrackets(data) {
+	brackets, _ := scanBrackets(data)
+	for _, b := range brackets {
 		if b.off == off {
 			return !b.closed
 		}
@@ -320,12 +362,12 @@ type bracket struct {
 	closed bool
 }
 
-// scanBrackets returns the brackets of data that open a collection,
-// knowing just enough YAML to tell them from text: quoted strings,
-// comments, and that a bracket outside brackets opens a collection only
-// where a value starts.
-func scanBrackets(data []byte) []bracket {
-	var all []bracket
+// scanBrackets returns the brackets of data that open a collection, and
+// the quote that opens a string never closed (or -1), knowing just enough
+// YAML to tell them from text: quoted strings, comments, block scalars,
+// anchors and tags, and that a bracket or quote outside brackets opens
+// something only where a value starts.
+func scanBrackets(data []byte) (all []bracket, openQuote int) {
 	var stack []int // indexes in all
 	valueStart := true
 	for i := 0; i < len(data); i++ {
@@ -334,14 +376,13 @@ func scanBrackets(data []byte) []bracket {
 			valueStart = true
 		case c == ' ' || c == '\t' || c == '\r':
 		case c == '#' && (i == 0 || strings.IndexByte(" \t\n", data[i-1]) >= 0):
-			for i+1 < len(data) && data[i+1] != '\n' {
-				i++
-			}
+			i = lineEnd(data, i) - 1 // the line break sets valueStart
 		case (c == '"' || c == '\'') && valueStart:
-			if i = closingQuote(data, i); i < 0 {
-				return all
+			end := closingQuote(data, i)
+			if end < 0 {
+				return all, i
 			}
-			valueStart = false
+			i, valueStart = end, false
 		case (c == '[' || c == '{') && (valueStart || len(stack) > 0):
 			stack = append(stack, len(all))
 			all = append(all, bracket{off: i})
@@ -354,11 +395,45 @@ func scanBrackets(data []byte) []bracket {
 			valueStart = true
 		case strings.IndexByte("-?:", c) >= 0 && (i+1 == len(data) || strings.IndexByte(" \t\r\n", data[i+1]) >= 0):
 			valueStart = true
+		case (c == '&' || c == '!') && valueStart:
+			// An anchor or a tag goes before the value.
+			for i+1 < len(data) && strings.IndexByte(" \t\r\n", data[i+1]) < 0 {
+				i++
+			}
+		case (c == '|' || c == '>') && valueStart && len(stack) == 0:
+			i = blockScalarEnd(data, i) - 1
 		default:
 			valueStart = false
 		}
 	}
-	return all
+	return all, -1
+}
+
+// lineEnd returns the offset of the line break that ends the line of
+// data[i], or len(data).
+func lineEnd(data []byte, i int) int {
+	if n := bytes.IndexByte(data[i:], '\n'); n >= 0 {
+		return i + n
+	}
+	return len(data)
+}
+
+// blockScalarEnd returns the offset of the line break that ends the block
+// scalar whose "|" or ">" is at data[i], or len(data): its text is the
+// lines below indented more than the line of the "|", and blank lines. (A
+// scalar under "- key: |" must be indented more than the key; taking the
+// "-" instead can only take lines that are text for keys.)
+func blockScalarEnd(data []byte, i int) int {
+	n := len(indent(string(data[bytes.LastIndexByte(data[:i], '\n')+1 : i])))
+	end := lineEnd(data, i)
+	for end < len(data) {
+		next := lineEnd(data, end+1)
+		if t := strings.TrimRight(string(data[end+1:next]), " \t\r"); t != "" && len(indent(t)) <= n {
+			break
+		}
+		end = next
+	}
+	return end
 }
 
 // closingQuote returns the offset of the quote that closes the string

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestYAMLSyntaxErrors pins the position and words of each kind of YAML
 // syntax error: the line and column are those of the offending spot, as
@@ -92,6 +95,36 @@ func TestYAMLSyntaxErrors(t *testing.T) {
 		{"crlf",
 			"runtime: go122\r\nenv_variables:\r\n  A: one\r\n    B: two\r\n",
 			`app.yaml:4:5: invalid YAML: this line is indented more than the key above it at 3:3, so YAML reads it as more of that key's value; indent the two the same`},
+		// A prefix that ends after a backslash in the string fails
+		// otherwise than the file, so the prefix search lands on the
+		// escaped character: the opening quote is found by a scan.
+		{"unclosed quote with escaped quotes",
+			"runtime: go122\nentrypoint: \"" + strings.Repeat(`a\"`, 5) + "\n",
+			`app.yaml:2:13: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote with escaped quotes on line 1",
+			"x: \"" + strings.Repeat(`a\"`, 7) + "\n",
+			`app.yaml:1:4: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote with escapes",
+			"x: \"" + strings.Repeat(`a\n`, 7) + "\n",
+			`app.yaml:1:4: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote with escapes on the next lines",
+			"runtime: go122\nentrypoint: \"run\n  " + strings.Repeat(`a\n\"`, 8) + "\nservice: a\n",
+			`app.yaml:2:13: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote with escaped quotes runs into ---",
+			"runtime: go122\nentrypoint: \"" + strings.Repeat(`a\"`, 5) + "\n---\n",
+			`app.yaml:2:13: invalid YAML: unclosed quoted string starting here (it runs into the "---" at 3:1); add the closing "`},
+		{"unclosed quote after a block scalar with quotes",
+			"runtime: go122\nentrypoint: |\n  \"a\n\n  'b\nservice: \"a\n",
+			`app.yaml:6:10: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote after a plain value with a quote",
+			"runtime: go122\nentrypoint: a\n  \"b\nservice: \"a\n",
+			`app.yaml:4:10: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote after a tag",
+			"runtime: go122\nservice: !!str \"a\n",
+			`app.yaml:2:16: invalid YAML: unclosed quoted string starting here; add the closing "`},
+		{"unclosed quote on a line inside brackets",
+			"runtime: go122\ninbound_services: [\"warmup\n  b\", \"mail\n",
+			`app.yaml:3:7: invalid YAML: unclosed quoted string starting here; add the closing "`},
 		{"bad escape",
 			"runtime: go122\nservice: \"a\\qb\"\n",
 			`app.yaml:2:11: invalid YAML: found unknown escape character`},
