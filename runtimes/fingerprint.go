@@ -92,8 +92,12 @@ func unchanged(cacheDir, step, sum string) bool {
 	return err == nil && strings.TrimSpace(string(b)) == sum
 }
 
-// remember records that step succeeded with fingerprint sum.
+// remember records that step succeeded with fingerprint sum. The step
+// may have had nothing to do, before anything made cacheDir.
 func remember(cacheDir, step, sum string) error {
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return err
+	}
 	return os.WriteFile(fingerprintFile(cacheDir, step), []byte(sum+"\n"), 0o644)
 }
 

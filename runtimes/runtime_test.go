@@ -479,4 +479,10 @@ func TestNpmInstallsAgainWhenForced(t *testing.T) {
 	if notes, built := build(true); !strings.HasPrefix(notes, "node_modules is up to date; installing anyway, as asked\nnpm ") || !built {
 		t.Errorf("forced: notes %q, Built %v", notes, built)
 	}
+	// The packages installed by the user before appdeck's first start, its
+	// cache directory not made yet: nothing to install, and the service runs.
+	cache = filepath.Join(t.TempDir(), "not", "made", "yet")
+	if notes, built := build(false); notes != "node_modules is up to date; not installing\n" || built {
+		t.Errorf("installed before the first start: notes %q, Built %v", notes, built)
+	}
 }
