@@ -12,13 +12,15 @@ import (
 // app works on for no one and the request holds a slot of the instance.
 // Go cannot wait for a socket's end without reading it, so while a
 // goroutine relays a request another one reads the client, as net/http's
-// server does. An end (or an error) closes the instance's connection,
+// server does. An end (or an error) ends the request: while it waits for
+// an instance with room, the wait; at the instance, the connection to it,
 // which ends the request at the app and the relay's blocked read. The
 // end may be a half-close by a client still waiting for its answer;
 // nginx and Go's ReverseProxy read it as leaving too, and so does the
 // event loop (loop.abandon).
 
-// clientWatch is one watch, from the request's sending to its end.
+// clientWatch is one watch: while the request waits for an instance, or
+// from its sending to its end.
 type clientWatch struct {
 	stopped atomic.Bool
 	gone    atomic.Bool
