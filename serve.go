@@ -197,7 +197,10 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 	reqLog := startRequestLog(o.logDir, sup, serviceNames(app))
 	watch := newFailureWatch(sup, o.exitOnFailure)
 	sup.Start()
-	defer func() {
+	// The headless mode calls shutdown itself, to print its output to the
+	// end; the dashboard is gone by then.
+	shutdown := sync.OnceFunc(func() {
+		api.close() // first: stop answering before the instances go
 		// Requests in flight get --grace to finish, as instances do; the
 		// ports close at once.
 		ctx, cancel := context.WithTimeout(context.Background(), o.grace)
@@ -210,11 +213,11 @@ func serveApp(o options, app *config.App, st admin.State, stop *stopper, reload 
 		sup.Stop()
 		router.Close()
 		reqLog.close() // last, to write also the requests the stop cut short
-	}()
-	defer api.close() // first: stop answering before the instances go
+	})
+	defer shutdown()
 	r := renderer(o)
 	if o.headless || !isTerminal(os.Stdout) {
-		return runHeadless(sup, app, o, r, api.url, watch, stop)
+		return runHeadless(sup, app, o, r, api.url, watch, stop, shutdown)
 	}
 	return runDashboard(sup, app, o, ui.Header{App: st.App, Host: displayHost(o.host), Admin: api.url}, r, stop, api.notices)
 }
@@ -245,8 +248,10 @@ func serviceOfFile(app *config.App, file string) string {
 }
 
 // runHeadless prints logs and access lines until a signal, or until a
-// service fails when watch is set (--exit-on-failure).
-func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch, stop *stopper) error {
+// service fails when watch is set (--exit-on-failure), and then on
+// through shutdown: the drain, /_ah/stop and what the instances print as
+// they stop are what a CI log needs when the stop goes wrong.
+func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipgloss.Renderer, adminURL string, watch *failureWatch, stop *stopper, shutdown func()) error {
 	p := ui.NewPrinter(os.Stdout, o.logFormat, r, serviceNames(app))
 	for _, svc := range app.Services {
 		p.Note("service %q on http://%s", svc.Name,
@@ -258,15 +263,28 @@ func runHeadless(sup *supervisor.Supervisor, app *config.App, o options, r *lipg
 	if watch != nil {
 		go watch.run(ctx, fail)
 	}
-	ui.Headless(ctx, sup, p)
+	f := ui.NewFollower(sup, p)
+	f.Run(ctx)
 	stop.begin() // when a failure ended it: a signal now kills at once
+	var err error
 	var failed *serviceFailure
 	if errors.As(context.Cause(ctx), &failed) {
 		p.Note("stopping with status 1: %v (--exit-on-failure)", failed)
-		return &exitError{exitFailure, printedError{failed}}
+		err = &exitError{exitFailure, printedError{failed}}
+	} else {
+		p.Note("stopping (press Ctrl-C again to kill at once)")
 	}
-	p.Note("stopping (press Ctrl-C again to kill at once)")
-	return nil
+	stopped, end := context.WithCancel(context.Background())
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		f.Run(stopped)
+	}()
+	shutdown()
+	end()
+	<-printed // the lines of the stop's last moments too
+	p.Note("stopped")
+	return err
 }
 
 func runDashboard(sup *supervisor.Supervisor, app *config.App, o options, h ui.Header, r *lipgloss.Renderer, stop *stopper, notices []string) error {

@@ -24,17 +24,30 @@ type HeadlessSource interface {
 	Requests() *supervisor.Ring[supervisor.Request]
 }
 
-// Headless prints every log line and every request of src through p until
-// ctx ends, then prints what is left. It pulls on a short tick, like the
-// dashboard, so a flood of output never slows the instances down.
-func Headless(ctx context.Context, src HeadlessSource, p *Printer) {
+// Follower prints every log line and every request of a source through a
+// printer, each once. A Run continues where the one before it ended, so
+// that appdeck's own notes can come between two runs: the headless mode
+// prints "stopping" between the run until the stop and the run through it.
+type Follower struct {
+	h headless
+}
+
+// NewFollower returns a follower of src that prints through p, from the
+// oldest line and request src still holds.
+func NewFollower(src HeadlessSource, p *Printer) *Follower {
+	return &Follower{headless{src: src, p: p, logs: supervisor.NewLogCursor(src, "", ""), next: 1}}
+}
+
+// Run prints until ctx ends, then prints what is left. It pulls on a
+// short tick, like the dashboard, so a flood of output never slows the
+// instances down. The printer is the follower's until Run returns.
+func (f *Follower) Run(ctx context.Context) {
 	// Each tick's lines leave in one write, not one write per line: under
 	// load that is thousands of system calls a second fewer.
-	w := p.w
-	out := bufio.NewWriterSize(w, 64<<10)
-	p.w = out
-	defer func() { p.w = w }()
-	h := headless{src: src, p: p, logs: supervisor.NewLogCursor(src, "", ""), next: 1, out: out}
+	h, w := &f.h, f.h.p.w
+	h.out = bufio.NewWriterSize(w, 64<<10)
+	h.p.w = h.out
+	defer func() { h.p.w, h.out = w, nil }()
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {

@@ -62,13 +62,13 @@ func ascii() *lipgloss.Renderer {
 	return r
 }
 
-// runOnce runs Headless with a context that has already ended: one final
+// runOnce runs a Follower with a context that has already ended: one final
 // flush only.
 func runOnce(f *headlessFake, format Format, r *lipgloss.Renderer) string {
 	var out bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	Headless(ctx, f, NewPrinter(&out, format, r, []string{"default", "api"}))
+	NewFollower(f, NewPrinter(&out, format, r, []string{"default", "api"})).Run(ctx)
 	return out.String()
 }
 
@@ -167,6 +167,26 @@ func TestHeadlessPrintsTheLastLinesOfARemovedInstance(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestFollowerRunsContinue: a second Run prints only what came after the
+// first, and the printer writes straight to its writer in between, for
+// the notes that go there (headless mode's "stopping").
+func TestFollowerRunsContinue(t *testing.T) {
+	f := newHeadlessFake()
+	var out bytes.Buffer
+	p := NewPrinter(&out, TextFormat, ascii(), []string{"default", "api"})
+	follow := NewFollower(f, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	follow.Run(ctx)
+	p.Note("stopping")
+	f.logs["default/0"].Add(supervisor.Stdout, "shutting down")
+	follow.Run(ctx)
+	_, after, ok := strings.Cut(out.String(), "appdeck: stopping\n")
+	if !ok || after != "default/0 | shutting down\n" {
+		t.Errorf("output %q, want the first lines, \"stopping\", then only the new line", out.String())
 	}
 }
 
