@@ -43,10 +43,18 @@ type Service struct {
 	nextID    int // instance ids are never reused within a run
 	art       runtimes.Artifact
 	building  bool
-	buildErr  error  // nil, or the last build's failure
-	buildOut  string // output of the last failed build
-	errPage   http.Handler
-	waiters   list.List // of *waiter, oldest first
+	// builds numbers builds in the order they start; applied is the
+	// number of the one in service, and running cancels those under
+	// way. A build that ends after a newer one was put in service (the
+	// one at launch, slow, and an edit's, quick) is of older files: it
+	// is discarded, never put in service over the newer one.
+	builds   int
+	applied  int
+	running  map[int]context.CancelFunc
+	buildErr error  // nil, or the last build's failure
+	buildOut string // output of the last failed build
+	errPage  http.Handler
+	waiters  list.List // of *waiter, oldest first
 	// watcher watches the service's trees once watchFiles runs (Watching
 	// in the snapshot); a new skip_files has it walk them again
 	// (reconfigure).
@@ -257,6 +265,7 @@ type buildResult struct {
 	err  error
 	out  string // the tool's output, kept when the build failed
 	took time.Duration
+	seq  int // the build's number, in the order builds start (Service.builds)
 	gen  int // for the reload loop: which build this was
 }
 
@@ -287,9 +296,22 @@ func (s *Service) compile(ctx context.Context, force bool) buildResult {
 	start := time.Now()
 	out := &buildOutput{logs: s.Logs}
 	tools, notes := out.writer(Stderr), out.writer(System)
+	ctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	running := s.art
+	s.builds++
+	seq := s.builds
+	if s.running == nil {
+		s.running = map[int]context.CancelFunc{}
+	}
+	s.running[seq] = cancel
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, seq)
+		s.mu.Unlock()
+		cancel()
+	}()
 	art, err := s.rt.Build(ctx, runtimes.Build{
 		Service:  s.conf(),
 		CacheDir: filepath.Join(s.sup.opts.CacheDir, s.Name),
@@ -300,14 +322,26 @@ func (s *Service) compile(ctx context.Context, force bool) buildResult {
 	}, tools)
 	tools.flush()
 	notes.flush()
-	return buildResult{art: art, err: err, out: out.String(), took: time.Since(start)}
+	return buildResult{art: art, err: err, out: out.String(), took: time.Since(start), seq: seq}
 }
 
 // publish puts a build in service: the next processes run it, or, if it
 // failed, requests get its error page, with the tool's output and
-// file:line:col positions.
+// file:line:col positions. A build that started before the one in
+// service is discarded: the newest build decides, failed or not.
 func (s *Service) publish(r buildResult) {
 	s.mu.Lock()
+	if r.seq < s.applied {
+		s.mu.Unlock()
+		s.Logs.Add(System, "build discarded: a build started after it is in service")
+		return
+	}
+	s.applied = r.seq
+	for seq, cancel := range s.running {
+		if seq < r.seq {
+			cancel() // of older files, and would be discarded
+		}
+	}
 	s.building, s.art, s.buildErr, s.buildOut, s.errPage = false, r.art, r.err, "", nil
 	if r.err != nil {
 		s.buildOut = r.out
