@@ -352,7 +352,7 @@ func (l *reloadLoop) apply(ctx context.Context) {
 	s.sup.events.publish(Event{Kind: Changed, Service: s.Name, Reason: s.describe(code)})
 	_, restart := changePolicy(s.rt.Name(), code)
 	if !restart {
-		s.Logs.Add(System, "no restart needed: the runtime reads its files on every request")
+		s.Logs.Add(System, "no restart needed: "+noRestart(s.rt.Name()))
 		s.endBuilding()
 		return
 	}
@@ -413,21 +413,47 @@ var dependencyFiles = map[string]bool{
 }
 
 // changePolicy decides what changed files call for, by runtime family:
-// compiled runtimes rebuild on any change; the others rebuild (install)
-// only when a dependency manifest changed, and restart, except PHP, which
-// reads its files on every request.
+// Go rebuilds on any change; Java, which appdeck does not compile, finds
+// its jar again and restarts on a change to a file it may run on (see
+// javaRuns); the others
+// rebuild (install) only when a dependency manifest changed, and restart,
+// except PHP, which reads its files on every request.
 func changePolicy(family string, paths []string) (build, restart bool) {
-	deps := false
+	deps, jar := false, false
 	for _, p := range paths {
 		deps = deps || dependencyFiles[filepath.Base(p)]
+		jar = jar || javaRuns(p)
 	}
 	switch family {
-	case "go", "java":
+	case "go":
 		return true, true
+	case "java":
+		return jar, jar
 	case "php":
 		return deps, deps
 	}
 	return deps, true
+}
+
+// javaRuns reports whether a changed path is one a Java instance may run
+// on: a file still there, and not what a build reads or makes on its way
+// to the jar (a source, a class, or a directory of them, which a build
+// often deletes and makes again).
+func javaRuns(path string) bool {
+	switch filepath.Ext(path) {
+	case ".java", ".class":
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
+}
+
+// noRestart says why a change that calls for no restart does not.
+func noRestart(family string) string {
+	if family == "java" {
+		return "Java sources and classes take effect with the jar your build writes (appdeck does not compile Java)"
+	}
+	return "the runtime reads its files on every request"
 }
 
 // configFile reports whether path is appdeck configuration, which

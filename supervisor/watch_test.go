@@ -77,6 +77,20 @@ func TestChangePolicy(t *testing.T) {
 		{"php", []string{"/a/index.php"}, false, false},
 		{"php", []string{"/a/composer.lock"}, true, true},
 		{"custom", []string{"/a/server.sh"}, false, true},
+		{"java", []string{"src/Main.java"}, false, false},
+		{"java", []string{"build/classes/Main.class", "src/Main.java", "build", "gone.jar"}, false, false},
+		{"java", []string{"build/classes/Main.class", "app.jar"}, true, true},
+		{"java", []string{"config.properties"}, true, true},
+	}
+	// Java's policy looks at the files: these exist, "gone.jar" does not.
+	t.Chdir(t.TempDir())
+	for _, f := range []string{"app.jar", "config.properties", "build/classes/Main.class", "src/Main.java"} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tt := range tests {
 		build, restart := changePolicy(tt.family, tt.paths)
