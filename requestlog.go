@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/appdeck/appdeck/supervisor"
@@ -23,19 +21,15 @@ import (
 type requestLog struct {
 	dir   string
 	sup   *supervisor.Supervisor
-	files map[string]*requestFile // by service; nil when it could not be created
-	next  uint64                  // sequence number of the next request to write
+	files map[string]*supervisor.LogFile // by service; nil when it could not be created or written
+	next  uint64                         // sequence number of the next request to write
 	stop  chan struct{}
 	done  chan struct{}
 }
 
-type requestFile struct {
-	f *os.File
-	w *bufio.Writer
-}
-
 // requestLogTick is how often new requests are written: a request's line
-// is in its file at most this long after the request ended.
+// is in its file at most this long (and the file's flush delay) after the
+// request ended.
 const requestLogTick = 200 * time.Millisecond
 
 // startRequestLog creates the files of services in dir and follows sup's
@@ -44,7 +38,7 @@ func startRequestLog(dir string, sup *supervisor.Supervisor, services []string) 
 	if dir == "" {
 		return nil
 	}
-	l := &requestLog{dir: dir, sup: sup, files: map[string]*requestFile{}, next: 1,
+	l := &requestLog{dir: dir, sup: sup, files: map[string]*supervisor.LogFile{}, next: 1,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	for _, s := range services {
 		l.file(s)
@@ -79,7 +73,7 @@ func (l *requestLog) close() {
 	<-l.done
 }
 
-// write writes what came since the last call and flushes every file.
+// write writes what came since the last call.
 func (l *requestLog) write() {
 	for {
 		reqs := l.sup.Requests().Since(l.next, 512)
@@ -90,8 +84,8 @@ func (l *requestLog) write() {
 			// Which services they were for is lost with them: every file says so.
 			for _, f := range l.files {
 				if f != nil {
-					fmt.Fprintf(f.w, "%s %s … %d requests of this app not written (the request ring overflowed)\n",
-						time.Now().Format(logTimeLayout), supervisor.System, gap)
+					f.Write(time.Now(), supervisor.System.String(),
+						fmt.Sprintf("… %d requests of this app not written (the request ring overflowed)", gap))
 				}
 			}
 		}
@@ -101,45 +95,37 @@ func (l *requestLog) write() {
 				if r.Instance != "" {
 					name += "/" + r.Instance
 				}
-				fmt.Fprintf(f.w, "%s request %s %s\n", r.Start.Format(logTimeLayout), name, ui.AccessText(r))
+				f.Write(r.Start, "request", name+" "+ui.AccessText(r))
 			}
 		}
 		l.next = reqs[len(reqs)-1].Seq + 1
 	}
 	for service, f := range l.files {
-		if f != nil {
-			if err := f.w.Flush(); err != nil {
-				l.fail(service, err)
-			}
+		if f != nil && f.Err() != nil {
+			l.fail(service, f.Err())
 		}
 	}
 }
 
-// logTimeLayout is the time of a line in every --log-dir file.
-const logTimeLayout = "2006-01-02T15:04:05.000"
-
 // file returns service's file, creating (or truncating: each run starts
 // its files afresh) it on first use; nil when it cannot be written.
-func (l *requestLog) file(service string) *requestFile {
+func (l *requestLog) file(service string) *supervisor.LogFile {
 	if f, ok := l.files[service]; ok {
 		return f
 	}
-	f, err := os.OpenFile(filepath.Join(l.dir, service+".requests.log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := supervisor.OpenLogFile(l.dir, service+".requests")
 	if err != nil {
 		l.files[service] = nil
 		l.warn(service, err)
 		return nil
 	}
-	rf := &requestFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	l.files[service] = rf
-	return rf
+	l.files[service] = f
+	return f
 }
 
 // fail stops writing a file that failed, and says so in the service's log.
 func (l *requestLog) fail(service string, err error) {
-	if f := l.files[service]; f != nil {
-		f.f.Close()
-	}
+	_ = l.files[service].Close()
 	l.files[service] = nil
 	l.warn(service, err)
 }
@@ -155,11 +141,7 @@ func (l *requestLog) closeFiles() {
 		if f == nil {
 			continue
 		}
-		err := f.w.Flush()
-		if cerr := f.f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := f.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "appdeck: --log-dir: the request lines of %s: %v\n", service, err)
 		}
 	}

@@ -37,7 +37,7 @@ func (l Line) withSeq(seq uint64) Line { l.Seq = seq; return l }
 // goroutines draining a child's pipes append to without ever blocking.
 type LogBuffer struct {
 	Ring[Line]
-	file *logFile // with --log-dir, set before the first line
+	file *LogFile // with --log-dir, set before the first line
 }
 
 // NewLogBuffer returns a buffer that keeps the last size lines.
@@ -59,7 +59,7 @@ func (b *LogBuffer) Add(s Stream, text string) {
 // closeFile flushes and closes the --log-dir copy, if any.
 func (b *LogBuffer) closeFile() {
 	if b.file != nil {
-		_ = b.file.close()
+		_ = b.file.Close()
 	}
 }
 

@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// logFile copies a log's lines to a file (--log-dir). Lines are buffered
+// LogFile copies lines to a file (--log-dir): a log's, or the front's
+// access lines (see the main package's requestLog). Lines are buffered
 // and written at most flushDelay after they arrive, so that a chatty
 // instance costs a write per batch, not per line, and the goroutine
 // draining its pipe never waits on the disk for long.
-type logFile struct {
+type LogFile struct {
 	mu    sync.Mutex
 	f     *os.File
 	w     *bufio.Writer
@@ -24,14 +25,14 @@ type logFile struct {
 
 const flushDelay = 200 * time.Millisecond
 
-// openLogFile creates (or truncates) dir/name.log: each run of appdeck
+// OpenLogFile creates (or truncates) dir/name.log: each run of appdeck
 // starts its files afresh.
-func openLogFile(dir, name string) (*logFile, error) {
+func OpenLogFile(dir, name string) (*LogFile, error) {
 	f, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &logFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &LogFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
 // logFileName names an instance's file: "service-instance", or "service"
@@ -44,19 +45,29 @@ func logFileName(service, instance string) string {
 	return service + "-" + instance
 }
 
-func (l *logFile) write(ln Line) {
+func (l *LogFile) write(ln Line) { l.Write(ln.Time, ln.Stream.String(), ln.Text) }
+
+// Write adds a line: its time, a tag (the stream, or "request") and text.
+func (l *LogFile) Write(t time.Time, tag, text string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil || l.f == nil {
 		return
 	}
-	_, l.err = fmt.Fprintf(l.w, "%s %-6s %s\n", ln.Time.Format("2006-01-02T15:04:05.000"), ln.Stream, ln.Text)
+	_, l.err = fmt.Fprintf(l.w, "%s %-6s %s\n", t.Format("2006-01-02T15:04:05.000"), tag, text)
 	if l.timer == nil {
 		l.timer = time.AfterFunc(flushDelay, l.flush)
 	}
 }
 
-func (l *logFile) flush() {
+// Err returns the first error writing the file: the lines since are lost.
+func (l *LogFile) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+func (l *LogFile) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.timer = nil
@@ -65,8 +76,8 @@ func (l *logFile) flush() {
 	}
 }
 
-// close flushes what is buffered and closes the file.
-func (l *logFile) close() error {
+// Close flushes what is buffered and closes the file.
+func (l *LogFile) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -105,7 +116,7 @@ func (s *Supervisor) attachLogFile(logs *LogBuffer, service, instance string) {
 	if s.opts.LogDir == "" {
 		return
 	}
-	f, err := openLogFile(s.opts.LogDir, logFileName(service, instance))
+	f, err := OpenLogFile(s.opts.LogDir, logFileName(service, instance))
 	if err != nil {
 		logs.Add(System, "warning: "+strings.TrimPrefix(err.Error(), "open ")+"; this log is not written to --log-dir")
 		return
