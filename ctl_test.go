@@ -205,17 +205,31 @@ func (d *deck) state() admin.State {
 // stop sends SIGTERM and wants a clean exit.
 func (d *deck) stop() {
 	d.t.Helper()
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	d.signal(syscall.SIGTERM)
+	if err := d.exited("SIGTERM", 30*time.Second); err != nil {
+		d.t.Fatalf("appdeck exited with %v after SIGTERM; output:\n%s", err, d.out.String())
+	}
+}
+
+// signal sends sig to appdeck.
+func (d *deck) signal(sig syscall.Signal) {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
 		d.t.Fatal(err)
 	}
+}
+
+// exited waits at most timeout for appdeck, told to stop by what, to
+// exit, and returns how it exited.
+func (d *deck) exited(what string, timeout time.Duration) error {
+	d.t.Helper()
 	select {
 	case err := <-d.done:
 		d.done <- err // for the cleanup
-		if err != nil {
-			d.t.Fatalf("appdeck exited with %v after SIGTERM; output:\n%s", err, d.out.String())
-		}
-	case <-time.After(30 * time.Second):
-		d.t.Fatalf("appdeck did not stop after SIGTERM; output:\n%s", d.out.String())
+		return err
+	case <-time.After(timeout):
+		d.t.Fatalf("appdeck did not stop after %s; output:\n%s%s", what, d.out.String(), d.errs.String())
+		return nil
 	}
 }
 

@@ -78,6 +78,19 @@ func (s *tmuxSession) alive() bool {
 	return exec.Command("tmux", "-L", s.socket, "has-session", "-t", "e2e").Run() == nil
 }
 
+// waitEnded waits until appdeck, told to stop by what, has ended, for at
+// most d.
+func (s *tmuxSession) waitEnded(what string, d time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
+	for s.alive() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("appdeck still runs %s after %s; screen:\n%s", d, what, s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestDashboardEndToEnd drives the real binary in tmux as a user would:
 // the demo's table comes up, r restarts an instance (its pid changes),
 // enter opens its log pane, q asks and quits, and nothing is left running.
@@ -125,13 +138,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	s.keys("q")
 	s.waitScreen("the quit dialog", regexp.MustCompile(`Quit appdeck\? This stops 2 running instances\.`), 10*time.Second)
 	s.keys("y")
-	deadline = time.Now().Add(20 * time.Second)
-	for s.alive() {
-		if time.Now().After(deadline) {
-			t.Fatalf("appdeck still runs 20s after quitting; screen:\n%s", s.screen())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.waitEnded("quitting", 20*time.Second)
 	deadline = time.Now().Add(5 * time.Second)
 	for len(markedProcesses(marker)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

@@ -87,21 +87,12 @@ func TestHeadlessSecondSignalKills(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: sh -c 'trap \"\" TERM; exec python3 -m http.server $PORT'\n")
 	d := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0", "--no-watch", "--grace", "120s")
 	d.mustCtl("wait", "--ready", "--timeout", "90s")
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	d.signal(syscall.SIGTERM)
 	d.waitOutput("appdeck: stopping")
-	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-d.done:
-		d.done <- err
-		if code := d.cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(d.errs.String(), "appdeck: killed every instance") {
-			t.Errorf("exit %d after a second signal, want 1 and \"killed every instance\"; output:\n%s%s", code, d.out.String(), d.errs.String())
-		}
-	case <-time.After(60 * time.Second): // long before --grace
-		t.Fatalf("appdeck did not stop after a second signal; output:\n%s%s", d.out.String(), d.errs.String())
+	d.signal(syscall.SIGINT)
+	_ = d.exited("a second signal", 60*time.Second) // long before --grace
+	if code := d.cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(d.errs.String(), "appdeck: killed every instance") {
+		t.Errorf("exit %d after a second signal, want 1 and \"killed every instance\"; output:\n%s%s", code, d.out.String(), d.errs.String())
 	}
 }
 

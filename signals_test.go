@@ -20,18 +20,10 @@ func TestSignalWhileStartingStopsInOrder(t *testing.T) {
 		pipe := makeFifo(t, dir)
 		d := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0", "--no-watch")
 		w := openWriter(t, pipe, func() string { return d.out.String() + d.errs.String() })
-		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
+		d.signal(syscall.SIGTERM)
 		writeAndClose(t, w, app)
-		select {
-		case err := <-d.done:
-			d.done <- err
-			if err != nil {
-				t.Fatalf("appdeck exited with %v after a SIGTERM while it started; output:\n%s%s", err, d.out.String(), d.errs.String())
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatalf("appdeck did not stop; output:\n%s%s", d.out.String(), d.errs.String())
+		if err := d.exited("SIGTERM", 60*time.Second); err != nil {
+			t.Fatalf("appdeck exited with %v after a SIGTERM while it started; output:\n%s%s", err, d.out.String(), d.errs.String())
 		}
 		if !strings.Contains(d.out.String(), "appdeck: stopping") {
 			t.Errorf("no orderly stop in the output:\n%s", d.out.String())
@@ -139,20 +131,10 @@ func TestHangupDuringTheStopIsNotASecondSignal(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "app.yaml"), "runtime: custom\nentrypoint: sh -c 'trap \"\" TERM; exec python3 -m http.server $PORT'\n")
 	d := startDeck(t, dir, "--headless", "--port", "0", "--admin-port", "0", "--no-watch", "--grace", "2s")
 	d.mustCtl("wait", "--ready", "--timeout", "90s")
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	d.signal(syscall.SIGTERM)
 	time.Sleep(200 * time.Millisecond)
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-d.done:
-		d.done <- err
-		if err != nil || strings.Contains(d.errs.String(), "killed every instance") {
-			t.Errorf("exit %v after SIGTERM and SIGHUP, want 0 and the orderly stop; stderr:\n%s", err, d.errs.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("appdeck did not stop; output:\n%s%s", d.out.String(), d.errs.String())
+	d.signal(syscall.SIGHUP)
+	if err := d.exited("SIGTERM and SIGHUP", 60*time.Second); err != nil || strings.Contains(d.errs.String(), "killed every instance") {
+		t.Errorf("exit %v after SIGTERM and SIGHUP, want 0 and the orderly stop; stderr:\n%s", err, d.errs.String())
 	}
 }

@@ -50,13 +50,7 @@ func TestStartupWarningsShow(t *testing.T) {
 		s.keys("v")
 		s.waitScreen("the warning in the service's log", regexp.MustCompile(`default +│ .*`+regexp.QuoteMeta(warning)), 10*time.Second)
 		s.keys("C-c")
-		deadline := time.Now().Add(30 * time.Second)
-		for s.alive() {
-			if time.Now().After(deadline) {
-				t.Fatalf("appdeck still runs 30s after ctrl+c; screen:\n%s", s.screen())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		s.waitEnded("ctrl+c", 30*time.Second)
 	})
 }
 
@@ -76,11 +70,5 @@ func TestDashboardShowsTheStartNotices(t *testing.T) {
 	})
 	s.waitScreen("the notice in the status bar", regexp.MustCompile(`another appdeck already serves`), 60*time.Second)
 	s.keys("C-c")
-	deadline := time.Now().Add(30 * time.Second)
-	for s.alive() {
-		if time.Now().After(deadline) {
-			t.Fatalf("appdeck still runs 30s after ctrl+c; screen:\n%s", s.screen())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.waitEnded("ctrl+c", 30*time.Second)
 }

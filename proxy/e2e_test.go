@@ -224,6 +224,19 @@ func appOn(t testing.TB, addr string, capacity int) *testApp {
 // connection after. It returns the instance's address.
 func rawBackend(t testing.TB, serve func(c net.Conn)) string {
 	t.Helper()
+	return acceptEach(t, func(c net.Conn) {
+		go func() {
+			defer c.Close()
+			serve(c)
+		}()
+	})
+}
+
+// acceptEach listens on a free loopback port and runs handle on each
+// connection it accepts, in turn, until the test ends. It returns the
+// address.
+func acceptEach(t testing.TB, handle func(c net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -235,10 +248,7 @@ func rawBackend(t testing.TB, serve func(c net.Conn)) string {
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
+			handle(c)
 		}
 	}()
 	return l.Addr().String()

@@ -337,28 +337,16 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 // keeping it alive (a single-threaded HTTP/1.1 server): a second
 // connection waits until the first one closes.
 func oneConnAtATime(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	return acceptEach(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
-			if err != nil {
+			if _, err := http.ReadRequest(br); err != nil {
 				return
 			}
-			br := bufio.NewReader(c)
-			for {
-				if _, err := http.ReadRequest(br); err != nil {
-					break
-				}
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			}
-			c.Close()
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
-	}()
-	return l.Addr().String()
+	})
 }
 
 // With capacity 1, requests one after the other, from several clients,
